@@ -1,0 +1,1 @@
+"""Builder: load, validate, lint, compile and render process definitions."""

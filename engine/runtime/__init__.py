@@ -1,0 +1,1 @@
+"""Runtime: the case layer on SpiffWorkflow."""

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class DueUnit(str, Enum):
+class DueUnit(StrEnum):
     MINUTES = "minutes"
     HOURS = "hours"
     DAYS = "days"
@@ -133,7 +133,7 @@ class EmailRoute:
     test_mode: bool = False
 
 
-class RecordsCount(str, Enum):
+class RecordsCount(StrEnum):
     HIDDEN = "hidden"
     SHOWN = "shown"
     EDITABLE = "editable"

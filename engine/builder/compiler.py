@@ -1,0 +1,361 @@
+"""Compile a :class:`~engine.model.ProcessModel` to BPMN 2.0 XML with its diagram.
+
+The mapping (documented in ``docs/bpmn-mapping.md``, read back by
+:mod:`engine.builder.bpmn_model`):
+
+* one ``bpmn:definitions`` holding one executable ``bpmn:process`` (id = model id, name =
+  model name) whose ``extensionElements`` carry ``caseloom:case`` (version, context, every
+  case setting, calendars and the stage listing);
+* a flat flow: start event, then per stage an exclusive *entry* gateway ``Stage_<n>_entry``
+  whose conditional flow enters the stage and whose default flow skips to the exclusive
+  *exit* gateway ``Stage_<n>_exit``; inside, the flow actions in order, or between the
+  parallel gateways ``Stage_<n>_split`` / ``Stage_<n>_join``; then the end event;
+* one task ``Action_<action id>`` per action (``bpmn:userTask``; ``bpmn:serviceTask`` for a
+  robot; ``bpmn:callActivity`` for a sub-case step) with ``caseloom:action``; manual-only
+  actions (``flow: false``) are tasks without sequence flows.
+
+The output is deterministic: the same model always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from engine.builder.bpmn_model import (
+    ACTION_ATTRS,
+    ACTION_ID,
+    ACTION_STAGE,
+    MODEL_ATTRS,
+    SETTINGS_ATTRS,
+    SETTINGS_LISTS,
+    AttrKind,
+    format_attr,
+    format_hours,
+)
+from engine.builder.layout import (
+    XML_NAMESPACES,
+    EdgeSpec,
+    FlowPlan,
+    NodeKind,
+    StagePlan,
+    build_diagram,
+)
+from engine.builder.namespaces import XSI_NS, bpmn, caseloom
+from engine.model import WEEKDAYS, ActionDef, CalendarDef, ProcessModel, StageDef
+
+__all__ = ["EXPORTER", "EXPORTER_VERSION", "TARGET_NAMESPACE", "compile_model", "task_id"]
+
+EXPORTER = "caseloom"
+EXPORTER_VERSION = "1"
+"""Version of the mapping written (bumped when the XML written changes meaning)."""
+TARGET_NAMESPACE = "https://caseloom.dev/processes"
+START_ID = "StartEvent"
+END_ID = "EndEvent"
+
+_ID_SAFE = re.compile(r"[A-Za-z0-9_-]")
+_NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def task_id(action_id: str) -> str:
+    """The BPMN id of an action's task: ``Action_<action id>``.
+
+    Characters not allowed in an XML id are written ``.<hex>.`` so distinct action ids
+    always give distinct task ids.
+    """
+    safe = "".join(c if _ID_SAFE.match(c) else f".{ord(c):x}." for c in action_id)
+    return f"Action_{safe}"
+
+
+def compile_model(model: ProcessModel) -> bytes:
+    """The BPMN 2.0 document (UTF-8, with XML declaration, indented) of ``model``.
+
+    Raises ValueError when the model id is not a valid XML id (the process id must be the
+    model id) or clashes with a generated id (``StartEvent``...), when two actions share an
+    id, for working hours that are not whole minutes, or when a text holds characters XML
+    cannot carry (control characters).
+    """
+    if not _NCNAME.match(model.id):
+        raise ValueError(f"process id {model.id!r} is not a valid BPMN/XML id")
+    ids = [a.id for a in model.all_actions()]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"action ids of {model.id!r} are not unique: {sorted(ids)}")
+    root = etree.Element(
+        bpmn("definitions"),
+        nsmap=XML_NAMESPACES,
+        id=f"Definitions_{model.id}",
+        targetNamespace=TARGET_NAMESPACE,
+        exporter=EXPORTER,
+        exporterVersion=EXPORTER_VERSION,
+    )
+    process = etree.SubElement(
+        root, bpmn("process"), id=model.id, name=model.name, isExecutable="true"
+    )
+    flow = _Flow.of(model)
+    etree.SubElement(process, bpmn("extensionElements")).append(_case_extension(model, flow))
+    flow.emit(process)
+    root.append(build_diagram(flow.plan(model.id)))
+    _check_unique_ids(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _check_unique_ids(root: etree._Element) -> None:
+    """The process id is the model id: refuse one that clashes with a generated id."""
+    seen: set[str] = set()
+    for element in root.iter():
+        ident = element.get("id") if isinstance(element.tag, str) else None
+        if ident is not None:
+            if ident in seen:
+                raise ValueError(f"process id {ident!r} clashes with an element id of the BPMN")
+            seen.add(ident)
+
+
+# -- extensions --------------------------------------------------------------------------------
+
+
+def _case_extension(model: ProcessModel, flow: _Flow) -> etree._Element:
+    case = etree.Element(caseloom("case"), nsmap=XML_NAMESPACES)
+    for attr in MODEL_ATTRS:
+        _set(case, attr.xml, attr.kind, getattr(model, attr.field))
+    settings = model.settings
+    for attr in SETTINGS_ATTRS:
+        _set(case, attr.xml, attr.kind, getattr(settings, attr.field))
+    for tag, name in SETTINGS_LISTS.items():
+        for item in getattr(settings, name):
+            etree.SubElement(case, caseloom(tag)).text = item
+    for process in settings.subcases:
+        etree.SubElement(case, caseloom("subcase"), process=process)
+    for route in settings.email_routes:
+        etree.SubElement(
+            case,
+            caseloom("emailRoute"),
+            mailbox=route.mailbox,
+            enabled=_bool(route.enabled),
+            testMode=_bool(route.test_mode),
+        )
+    for calendar in model.calendars:
+        case.append(_calendar(calendar))
+    for number, stage in enumerate(model.stages, start=1):
+        case.append(_stage(number, stage, flow.entries[number]))
+    return case
+
+
+def _bool(value: bool) -> str:
+    return format_attr(AttrKind.BOOL, value)
+
+
+def _set(element: etree._Element, name: str, kind: AttrKind, value: object) -> None:
+    if value is not None:
+        element.set(name, format_attr(kind, value))
+
+
+def _calendar(calendar: CalendarDef) -> etree._Element:
+    element = etree.Element(caseloom("calendar"), name=calendar.name, timezone=calendar.timezone)
+    if calendar.country is not None:
+        element.set("country", calendar.country)
+    if calendar.subdivision is not None:
+        element.set("subdivision", calendar.subdivision)
+    for period in calendar.periods:
+        start, end = format_hours(period)
+        etree.SubElement(
+            element, caseloom("hours"), day=WEEKDAYS[period.weekday], start=start, end=end
+        )
+    for holiday in calendar.holidays:
+        etree.SubElement(element, caseloom("holiday"), date=holiday.isoformat())
+    return element
+
+
+def _stage(number: int, stage: StageDef, entry: str) -> etree._Element:
+    element = etree.Element(caseloom("stage"), number=str(number), name=stage.name, entry=entry)
+    if stage.condition is not None:
+        element.set("condition", stage.condition)
+    element.set("parallel", _bool(stage.parallel))
+    for action in stage.actions:
+        etree.SubElement(element, caseloom("actionRef"), {ACTION_ID: action.id})
+    return element
+
+
+def _action_extension(action: ActionDef, stage: int) -> etree._Element:
+    element = etree.Element(caseloom("action"), {ACTION_ID: action.id, ACTION_STAGE: str(stage)})
+    for attr in ACTION_ATTRS:
+        _set(element, attr.xml, attr.kind, getattr(action, attr.field))
+    return element
+
+
+# -- flow ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    id: str
+    tag: str
+    kind: NodeKind
+    name: str | None = None
+    action: ActionDef | None = None
+    stage: int = 0
+    incoming: list[str] = field(default_factory=list)
+    outgoing: list[str] = field(default_factory=list)
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class _Edge:
+    id: str
+    source: str
+    target: str
+    condition: str | None = None
+    skip: bool = False
+
+
+@dataclass
+class _Flow:
+    """The flow graph of a model, built once, then written as XML and laid out."""
+
+    nodes: list[_Node] = field(default_factory=list)
+    edges: list[_Edge] = field(default_factory=list)
+    stages: list[StagePlan] = field(default_factory=list)
+    entries: dict[int, str] = field(default_factory=dict)
+    by_id: dict[str, _Node] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, model: ProcessModel) -> _Flow:
+        flow = cls()
+        previous = flow.node(START_ID, "startEvent", NodeKind.EVENT).id
+        for number, stage in enumerate(model.stages, start=1):
+            previous = flow.stage(number, stage, previous)
+        flow.node(END_ID, "endEvent", NodeKind.EVENT)
+        flow.connect(previous, END_ID)
+        return flow
+
+    def node(
+        self,
+        ident: str,
+        tag: str,
+        kind: NodeKind,
+        *,
+        name: str | None = None,
+        action: ActionDef | None = None,
+        stage: int = 0,
+    ) -> _Node:
+        node = _Node(ident, tag, kind, name=name, action=action, stage=stage)
+        self.nodes.append(node)
+        self.by_id[ident] = node
+        return node
+
+    def task(self, action: ActionDef, stage: int) -> str:
+        tag = "userTask"
+        if action.subcase is not None:
+            tag = "callActivity"
+        elif action.robot:
+            tag = "serviceTask"
+        node = self.node(
+            task_id(action.id), tag, NodeKind.TASK, name=action.title, action=action, stage=stage
+        )
+        return node.id
+
+    def connect(
+        self, source: str, target: str, *, condition: str | None = None, skip: bool = False
+    ) -> _Edge:
+        edge = _Edge(f"Flow_{len(self.edges) + 1}", source, target, condition, skip)
+        self.edges.append(edge)
+        self.by_id[source].outgoing.append(edge.id)
+        self.by_id[target].incoming.append(edge.id)
+        return edge
+
+    def stage(self, number: int, stage: StageDef, previous: str) -> str:
+        """Add one stage after ``previous``; returns the stage's exit gateway id."""
+        prefix = f"Stage_{number}"
+        entry = self.node(f"{prefix}_entry", "exclusiveGateway", NodeKind.GATEWAY, name=stage.name)
+        self.entries[number] = entry.id
+        self.connect(previous, entry.id)
+        flow_actions = [a for a in stage.actions if a.flow]
+        parallel = stage.parallel and bool(flow_actions)
+        split = join = None
+        if parallel:
+            split = self.node(f"{prefix}_split", "parallelGateway", NodeKind.GATEWAY).id
+        steps = [self.task(a, number) for a in flow_actions]
+        if parallel:
+            join = self.node(f"{prefix}_join", "parallelGateway", NodeKind.GATEWAY).id
+        exit_id = self.node(f"{prefix}_exit", "exclusiveGateway", NodeKind.GATEWAY).id
+        first = split or (steps[0] if steps else exit_id)
+        self.connect(entry.id, first, condition=stage.condition)
+        if stage.condition is not None:
+            entry.default = self.connect(entry.id, exit_id, skip=True).id
+        last = self._inner(steps, split, join)
+        if last is not None:
+            self.connect(last, exit_id)
+        manual = [self.task(a, number) for a in stage.actions if not a.flow]
+        self.stages.append(StagePlan(entry.id, exit_id, tuple(steps), tuple(manual), split, join))
+        return exit_id
+
+    def _inner(self, steps: list[str], split: str | None, join: str | None) -> str | None:
+        """Flows inside a stage; returns the node that leads to the exit, if any."""
+        if split is not None and join is not None:
+            for step in steps:
+                self.connect(split, step)
+            for step in steps:
+                self.connect(step, join)
+            return join
+        for source, target in zip(steps, steps[1:], strict=False):
+            self.connect(source, target)
+        return steps[-1] if steps else None
+
+    # -- output ----------------------------------------------------------------------------
+
+    def emit(self, process: etree._Element) -> None:
+        """Write the flow nodes, then the sequence flows, into ``process``."""
+        for node in self.nodes:
+            process.append(self._node_element(node))
+        for edge in self.edges:
+            element = etree.SubElement(
+                process,
+                bpmn("sequenceFlow"),
+                id=edge.id,
+                sourceRef=edge.source,
+                targetRef=edge.target,
+            )
+            if edge.condition is not None:
+                element.set("name", edge.condition)
+                expression = etree.SubElement(
+                    element,
+                    bpmn("conditionExpression"),
+                    {f"{{{XSI_NS}}}type": "bpmn:tFormalExpression"},
+                )
+                expression.text = edge.condition
+
+    def _node_element(self, node: _Node) -> etree._Element:
+        element = etree.Element(bpmn(node.tag), id=node.id)
+        if node.name is not None:
+            element.set("name", node.name)
+        if node.default is not None:
+            element.set("default", node.default)
+        action = node.action
+        if action is not None:
+            if action.subcase is not None:
+                element.set("calledElement", action.subcase)
+            if action.instructions is not None:
+                etree.SubElement(element, bpmn("documentation")).text = action.instructions
+            ext = etree.SubElement(element, bpmn("extensionElements"))
+            ext.append(_action_extension(action, node.stage))
+        for ref in node.incoming:
+            etree.SubElement(element, bpmn("incoming")).text = ref
+        for ref in node.outgoing:
+            etree.SubElement(element, bpmn("outgoing")).text = ref
+        return element
+
+    def plan(self, process_id: str) -> FlowPlan:
+        """The layout's view of this flow."""
+        return FlowPlan(
+            process_id=process_id,
+            start=START_ID,
+            end=END_ID,
+            stages=tuple(self.stages),
+            kinds={n.id: n.kind for n in self.nodes},
+            edges=tuple(
+                EdgeSpec(e.id, e.source, e.target, e.skip, e.condition) for e in self.edges
+            ),
+            labels={n.id: n.name for n in self.nodes if n.kind is not NodeKind.TASK and n.name},
+            markers=frozenset(n.id for n in self.nodes if n.tag == "exclusiveGateway"),
+        )

@@ -1,0 +1,391 @@
+"""compile_model: the BPMN 2.0 written for a ProcessModel (structure, conditions, DI, XSD)."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.util.task import TaskState
+from strategies import process_models
+
+from engine.builder.bpmn_xml import parse_xml
+from engine.builder.compiler import compile_model, task_id
+from engine.builder.namespaces import BPMN_NS, BPMNDI_NS, CASELOOM_NS, DC_NS, DI_NS, bpmn
+from engine.builder.spiff_parser import build_specs
+from engine.model import (
+    ActionDef,
+    CalendarDef,
+    CaseSettings,
+    DueRule,
+    DueUnit,
+    ProcessModel,
+    StageDef,
+    WorkingPeriod,
+)
+from engine.spiff_script import safe_script_engine
+
+NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "caseloom": CASELOOM_NS}
+FLOW_NODES = (
+    "startEvent",
+    "endEvent",
+    "exclusiveGateway",
+    "parallelGateway",
+    "userTask",
+    "serviceTask",
+    "callActivity",
+)
+VALIDATOR = BpmnValidator()
+
+
+def claim_model() -> ProcessModel:
+    """API.md's YAML claim example, as a model."""
+    return ProcessModel(
+        id="claim",
+        version=1,
+        name="Insurance claim",
+        customer="Acme Insurance",
+        contract="Motor",
+        service="Claims",
+        settings=CaseSettings(
+            due=DueRule(3, DueUnit.DAYS, working=True),
+            calendar="office",
+            add_wait_time_to_due_date=True,
+            feedback_window=DueRule(2, DueUnit.DAYS),
+            allow_title_edit=True,
+            allow_due_date_override=False,
+            more_info_reasons=("Customer documents", "Third-party report"),
+            subcases=("fraud_check",),
+        ),
+        stages=(
+            StageDef(
+                "Intake", (ActionDef("register", "Register claim", due=DueRule(4, DueUnit.HOURS)),)
+            ),
+            StageDef(
+                "Assessment",
+                (
+                    ActionDef("assess", "Assess damage"),
+                    ActionDef(
+                        "second_opinion",
+                        "Second opinion",
+                        manual_launch=True,
+                        flow=False,
+                        instructions="Ask a senior assessor",
+                    ),
+                ),
+                condition="amount > 1000",
+            ),
+            StageDef("Payment", (ActionDef("pay", "Pay claim", robot=True),)),
+        ),
+    )
+
+
+def parallel_model() -> ProcessModel:
+    """A model with a parallel stage, a sub-case step and XML-special text."""
+    return ProcessModel(
+        id="mixed",
+        version=3,
+        name="Mixed <&> \"quotes\" 'é'",
+        settings=CaseSettings(subcases=("fraud_check",)),
+        stages=(
+            StageDef(
+                "Checks & <balances>",
+                (
+                    ActionDef("a", "A & B", instructions="<b>not html</b> & 'so on'"),
+                    ActionDef("b", "B", robot=True),
+                    ActionDef("c", "C", subcase="fraud_check"),
+                    ActionDef("d", "D", flow=False, manual_launch=True),
+                ),
+                condition="kind in ['x', 'y'] and amount >= 10 and note != \"<&>\"",
+                parallel=True,
+            ),
+            StageDef("Close", (ActionDef("close", "Close"),)),
+        ),
+    )
+
+
+def compiled(model: ProcessModel) -> etree._Element:
+    return parse_xml(compile_model(model), f"{model.id}.bpmn")
+
+
+def process_of(root: etree._Element) -> etree._Element:
+    found = root.find("bpmn:process", NS)
+    assert found is not None
+    return found
+
+
+def flow_nodes(process: etree._Element) -> dict[str, etree._Element]:
+    return {e.get("id", ""): e for tag in FLOW_NODES for e in process.iter(bpmn(tag))}
+
+
+def flows(process: etree._Element) -> list[etree._Element]:
+    return list(process.iter(bpmn("sequenceFlow")))
+
+
+def reachable(process: etree._Element) -> set[str]:
+    start = process.find("bpmn:startEvent", NS)
+    assert start is not None
+    out: dict[str, list[str]] = {}
+    for flow in flows(process):
+        out.setdefault(flow.get("sourceRef", ""), []).append(flow.get("targetRef", ""))
+    seen = {start.get("id", "")}
+    todo = deque(seen)
+    while todo:
+        for target in out.get(todo.popleft(), []):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def manual_only_tasks(model: ProcessModel) -> set[str]:
+    return {task_id(a.id) for a in model.all_actions() if not a.flow}
+
+
+def check_structure(model: ProcessModel, root: etree._Element) -> None:
+    """The structural promises of the mapping, for any model."""
+    process = process_of(root)
+    nodes = flow_nodes(process)
+    manual = manual_only_tasks(model)
+    assert reachable(process) == set(nodes) - manual
+    connected = {f.get("sourceRef") for f in flows(process)} | {
+        f.get("targetRef") for f in flows(process)
+    }
+    assert not manual & connected
+    for number, stage in enumerate(model.stages, start=1):
+        entry = nodes[f"Stage_{number}_entry"]
+        assert entry.tag == bpmn("exclusiveGateway")
+        exit_id = f"Stage_{number}_exit"
+        assert nodes[exit_id].tag == bpmn("exclusiveGateway")
+        leaving = [f for f in flows(process) if f.get("sourceRef") == entry.get("id")]
+        conditions = [f.findtext("bpmn:conditionExpression", namespaces=NS) for f in leaving]
+        if stage.condition is None:
+            assert conditions == [None]
+        else:
+            assert conditions.count(stage.condition) == 1
+            default = [f for f in leaving if f.get("id") == entry.get("default")]
+            assert [f.get("targetRef") for f in default] == [exit_id]
+        if stage.parallel:
+            split, join = nodes[f"Stage_{number}_split"], nodes[f"Stage_{number}_join"]
+            assert split.tag == join.tag == bpmn("parallelGateway")
+            steps = {task_id(a.id) for a in stage.actions if a.flow}
+            assert {
+                f.get("targetRef") for f in flows(process) if f.get("sourceRef") == split.get("id")
+            } == steps
+            assert {
+                f.get("sourceRef") for f in flows(process) if f.get("targetRef") == join.get("id")
+            } == steps
+
+
+def check_diagram(root: etree._Element) -> None:
+    process = process_of(root)
+    ids = {e.get("id") for e in process.iter() if isinstance(e.tag, str) and e.get("id")}
+    plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
+    assert plane is not None and plane.get("bpmnElement") == process.get("id")
+    shapes = {s.get("bpmnElement"): s for s in plane.iterfind("bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): e for e in plane.iterfind("bpmndi:BPMNEdge", NS)}
+    assert set(shapes) == set(flow_nodes(process))
+    assert set(edges) == {f.get("id") for f in flows(process)}
+    assert set(shapes) | set(edges) <= ids
+    for shape in shapes.values():
+        bounds = shape.find("dc:Bounds", NS)
+        assert bounds is not None
+        assert int(bounds.get("width", "0")) > 0 and int(bounds.get("height", "0")) > 0
+    for edge in edges.values():
+        assert len(edge.findall("di:waypoint", NS)) >= 2
+
+
+# -- the claim example ---------------------------------------------------------------------
+
+
+def test_output_is_utf8_xml_with_declaration_and_exporter() -> None:
+    data = compile_model(claim_model())
+    assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n")
+    root = parse_xml(data, "claim.bpmn")
+    assert root.tag == bpmn("definitions")
+    assert root.get("exporter") == "caseloom" and root.get("exporterVersion")
+    assert root.get("targetNamespace")
+    process = process_of(root)
+    assert (process.get("id"), process.get("name"), process.get("isExecutable")) == (
+        "claim",
+        "Insurance claim",
+        "true",
+    )
+    assert b"\n    <bpmn:extensionElements>" in data  # indented
+
+
+def test_every_node_but_manual_only_tasks_is_reachable_from_the_start() -> None:
+    model = claim_model()
+    root = compiled(model)
+    check_structure(model, root)
+    process = process_of(root)
+    assert "Action_second_opinion" in flow_nodes(process)
+    assert "Action_second_opinion" not in reachable(process)
+
+
+def test_RW3_every_stage_has_an_entry_gateway_and_the_condition_enters_the_stage() -> None:
+    process = process_of(compiled(claim_model()))
+    by_id = {f.get("id"): f for f in flows(process)}
+    entry = flow_nodes(process)["Stage_2_entry"]
+    conditional = [f for f in by_id.values() if f.find("bpmn:conditionExpression", NS) is not None]
+    assert len(conditional) == 1
+    assert conditional[0].get("sourceRef") == "Stage_2_entry"
+    assert conditional[0].get("targetRef") == "Action_assess"
+    assert conditional[0].findtext("bpmn:conditionExpression", namespaces=NS) == "amount > 1000"
+    assert by_id[entry.get("default")].get("targetRef") == "Stage_2_exit"
+    assert {"Stage_1_entry", "Stage_3_entry"} <= set(flow_nodes(process))
+
+
+def test_actions_become_user_service_and_call_tasks_with_their_extension() -> None:
+    process = process_of(compiled(parallel_model()))
+    nodes = flow_nodes(process)
+    assert nodes["Action_a"].tag == bpmn("userTask")
+    assert nodes["Action_b"].tag == bpmn("serviceTask")
+    assert nodes["Action_c"].tag == bpmn("callActivity")
+    assert nodes["Action_c"].get("calledElement") == "fraud_check"
+    assert nodes["Action_a"].get("name") == "A & B"
+    assert nodes["Action_a"].findtext("bpmn:documentation", namespaces=NS) == (
+        "<b>not html</b> & 'so on'"
+    )
+    ext = nodes["Action_d"].find("bpmn:extensionElements/caseloom:action", NS)
+    assert ext is not None
+    assert (ext.get("actionId"), ext.get("stage"), ext.get("flow"), ext.get("manualLaunch")) == (
+        "d",
+        "1",
+        "false",
+        "true",
+    )
+
+
+def test_sequential_stage_chains_actions_in_listed_order() -> None:
+    model = ProcessModel(
+        "seq",
+        1,
+        "Seq",
+        stages=(StageDef("S", (ActionDef("z", "Z"), ActionDef("m", "M"), ActionDef("a", "A"))),),
+    )
+    process = process_of(compiled(model))
+    out = {f.get("sourceRef"): f.get("targetRef") for f in flows(process)}
+    chain = ["StartEvent"]
+    while chain[-1] in out:
+        chain.append(out[chain[-1]] or "")
+    assert chain == [
+        "StartEvent",
+        "Stage_1_entry",
+        "Action_z",
+        "Action_m",
+        "Action_a",
+        "Stage_1_exit",
+        "EndEvent",
+    ]
+
+
+def test_parallel_stage_has_split_and_join_and_xml_special_text_survives() -> None:
+    model = parallel_model()
+    root = compiled(model)
+    check_structure(model, root)
+    stage = root.find(".//caseloom:stage", NS)
+    assert stage is not None
+    assert stage.get("condition") == model.stages[0].condition
+    assert stage.get("name") == "Checks & <balances>"
+
+
+def test_stage_with_only_a_condition_and_no_flow_step_still_enters_and_skips() -> None:
+    model = ProcessModel(
+        "odd",
+        1,
+        "Odd",
+        stages=(
+            StageDef(
+                "Only manual", (ActionDef("m", "M", flow=False, manual_launch=True),), "a > 1"
+            ),
+        ),
+    )
+    process = process_of(compiled(model))
+    leaving = [f for f in flows(process) if f.get("sourceRef") == "Stage_1_entry"]
+    assert sorted(f.get("targetRef") or "" for f in leaving) == ["Stage_1_exit", "Stage_1_exit"]
+    assert reachable(process) == set(flow_nodes(process)) - {"Action_m"}
+
+
+def test_diagram_has_bounds_for_every_node_and_waypoints_for_every_flow() -> None:
+    for model in (claim_model(), parallel_model()):
+        check_diagram(compiled(model))
+
+
+def test_compiled_output_is_valid_against_spiffworkflow_bpmn_xsd() -> None:
+    for model in (claim_model(), parallel_model()):
+        VALIDATOR.validate(compiled(model), f"{model.id}.bpmn")
+
+
+def test_xsd_validator_does_reject_broken_output() -> None:
+    """Guards the test above: the validator really validates."""
+    root = compiled(claim_model())
+    process = process_of(root)
+    etree.SubElement(process, bpmn("sequenceFlow"), id="broken")  # no sourceRef/targetRef
+    from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+    with pytest.raises(ValidationException):
+        VALIDATOR.validate(root, "broken.bpmn")
+
+
+def test_compile_refuses_what_the_xml_cannot_carry() -> None:
+    with pytest.raises(ValueError, match="not a valid"):
+        compile_model(ProcessModel("2 words", 1, "Bad"))
+    with pytest.raises(ValueError, match="clashes"):
+        compile_model(ProcessModel("StartEvent", 1, "Clash"))
+    twice = StageDef("S", (ActionDef("a", "A"), ActionDef("a", "Again")))
+    with pytest.raises(ValueError, match="not unique"):
+        compile_model(ProcessModel("dup", 1, "Dup", stages=(twice,)))
+    seconds = CalendarDef("c", periods=(WorkingPeriod(0, time(9, 0, 30), time(17)),))
+    with pytest.raises(ValueError, match="whole minutes"):
+        compile_model(ProcessModel("cal", 1, "Cal", calendars=(seconds,)))
+
+
+def test_task_ids_escape_characters_xml_ids_do_not_allow() -> None:
+    assert task_id("register") == "Action_register"
+    assert task_id("a b") != task_id("a_b")
+    assert task_id("a:b") == "Action_a.3a.b"
+
+
+@settings(max_examples=10, deadline=None)
+@given(process_models())
+def test_generated_models_compile_to_valid_complete_bpmn(model: ProcessModel) -> None:
+    root = compiled(model)
+    check_structure(model, root)
+    check_diagram(root)
+    VALIDATOR.validate(root, f"{model.id}.bpmn")
+
+
+# -- SpiffWorkflow runs the compiled flow ----------------------------------------------------
+
+
+def run_claim(data: dict[str, Any]) -> list[str]:
+    """Drive the compiled claim example; returns the human tasks completed, in order."""
+    root = compiled(claim_model())
+    specs = build_specs(root, "claim.bpmn", "claim")
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=safe_script_engine())
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    workflow.do_engine_steps()
+    done = []
+    for _ in range(50):
+        ready = list(workflow.get_tasks(state=TaskState.READY, manual=True))
+        if not ready:
+            break
+        task = ready[0]
+        task.run()
+        done.append(task.task_spec.name)
+        workflow.do_engine_steps()
+    assert workflow.is_completed()
+    return done
+
+
+def test_RW3_spiffworkflow_visits_assessment_only_when_amount_is_over_1000() -> None:
+    assert run_claim({"amount": 5000}) == ["Action_register", "Action_assess", "Action_pay"]
+    assert run_claim({"amount": 1000}) == ["Action_register", "Action_pay"]
+    assert run_claim({}) == ["Action_register", "Action_pay"]  # a missing name is None

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.builder.bpmn_model import BpmnReading, read_model
-from engine.builder.bpmn_xml import parse_xml
+from engine.builder.bpmn_xml import MAX_XML_BYTES, parse_xml
 from engine.builder.compiler import compile_model
 from engine.builder.lint import lint
 from engine.builder.spiff_parser import SpiffSpecs, build_specs
@@ -24,7 +24,7 @@ from engine.model import ProcessDefinition
 
 YAML_SUFFIXES = (".yaml", ".yml")
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
-MAX_SOURCE_BYTES = 5_000_000
+MAX_SOURCE_BYTES = MAX_XML_BYTES
 
 T = TypeVar("T")
 
@@ -99,7 +99,7 @@ def load_source(
                 f"compiler round trip changed the model of {file}: this is a caseloom bug"
             )
         specs = build_specs(root, file, model.id)
-        return LoadResult(_definition(reading, specs, bpmn, file), tuple(warnings))
+        return LoadResult(_definition(reading, specs, bpmn, file), (*warnings, *specs.warnings))
     if kind != "bpmn":
         raise ValueError(f"kind must be 'yaml' or 'bpmn', not {kind!r}")
     root = parse_xml(data, file)
@@ -118,7 +118,7 @@ def load_source(
         raise DefinitionError(problems)
     return LoadResult(
         _definition(reading_or_none, specs_or_none, data, file),
-        tuple(lint(reading_or_none.model, None, file)),
+        (*lint(reading_or_none.model, None, file), *specs_or_none.warnings),
     )
 
 

@@ -115,6 +115,7 @@ def compile_cmd(
     if out is None:
         sys.stdout.write(result.definition.bpmn.decode("utf-8"))
         return
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(result.definition.bpmn)
     typer.echo(f"wrote {out}")
 

@@ -212,6 +212,20 @@ def _bounds(parent: etree._Element, box: Bounds) -> None:
     )
 
 
+CHAR_WIDTH = 7
+"""Approximate width of one character of a label in bpmn-js's default 11 px font."""
+MAX_FLOW_LABEL_WIDTH = 220
+
+
+def flow_label_bounds(x: int, text: str) -> Bounds:
+    """A condition label's box: wide enough for its text, as many lines as it needs (at most
+    two fit), bottom just above the tasks of the main row and below the skip flow."""
+    width = min(max(LABEL_WIDTH, len(text) * CHAR_WIDTH), MAX_FLOW_LABEL_WIDTH)
+    lines = min(2, -(-len(text) * CHAR_WIDTH // width))
+    bottom = FLOW_LABEL_Y + LABEL_HEIGHT
+    return Bounds(x + 5, bottom - lines * LABEL_HEIGHT, width, lines * LABEL_HEIGHT)
+
+
 def _label(parent: etree._Element, box: Bounds) -> None:
     _bounds(etree.SubElement(parent, _di("BPMNLabel")), box)
 
@@ -240,6 +254,6 @@ def build_diagram(plan: FlowPlan) -> etree._Element:
         for x, y in points:
             etree.SubElement(element, f"{{{DI_NS}}}waypoint", x=str(x), y=str(y))
         if edge.label:
-            x, y = points[0]
-            _label(element, Bounds(x + 5, FLOW_LABEL_Y, LABEL_WIDTH, LABEL_HEIGHT))
+            x, _ = points[0]
+            _label(element, flow_label_bounds(x, edge.label))
     return diagram

@@ -73,6 +73,11 @@ class WorkingCalendar:
     def name(self) -> str:
         return self.definition.name
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The calendar's time zone (its working hours are local wall times there)."""
+        return self._zone
+
     def is_holiday(self, day: date) -> bool:
         """True when ``day`` is an explicit holiday or a public holiday of the country."""
         if isinstance(day, datetime):
@@ -178,6 +183,46 @@ class WorkingCalendar:
             day += _ONE_DAY
         return total
 
+    def subtract_working_time(self, end: datetime, amount: timedelta) -> datetime:
+        """The earliest instant from which ``amount`` of working time runs up to ``end``.
+
+        Mirror of :meth:`add_working_time`, used to place a due date ``amount`` of working
+        time in the past (an overdue SLA resuming): ``working_time_between(result, end) ==
+        amount``. Of all such instants the earliest is taken, so the result is working time
+        or the end of a working period, never an opening: with Mon-Fri 09-17, Mon 10:00 - 1h
+        is Fri 17:00 (not Mon 09:00), Mon 10:00 - 30m is Mon 09:30, and subtracting zero from
+        a non-working instant gives the last close of business before it. This keeps due
+        dates in the form :func:`due_date` gives them (working time or close of a period).
+        """
+        moment = _utc(end)
+        if amount < _ZERO:
+            raise ValueError(f"cannot subtract a negative working time ({amount})")
+        remaining = amount
+        cursor = moment
+        last_day = moment.astimezone(self._zone).date()
+        day = last_day + _ONE_DAY
+        idle = 0
+        while True:
+            if day.weekday() == 6 and day < last_day:
+                week_total, week_days = self._week(day - timedelta(days=6))
+                if week_total <= remaining:  # the whole week is used up: skip it
+                    remaining -= week_total
+                    idle = self._idle(idle, 7, week_days > 0, moment, "before")
+                    day -= _WEEK
+                    continue
+            intervals = self._intervals(day)
+            for period_start, period_end in reversed(intervals):
+                high = min(period_end, cursor)
+                if high <= period_start:
+                    continue
+                length = high - period_start
+                if remaining < length:
+                    return high - remaining
+                remaining -= length
+                cursor = period_start
+            idle = self._idle(idle, 1, bool(intervals), moment, "before")
+            day -= _ONE_DAY
+
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """Close of business of the ``days``-th working day counted from ``start``.
 
@@ -216,7 +261,9 @@ class WorkingCalendar:
             day += _ONE_DAY
 
     # -- internals -----------------------------------------------------------------------
-    def _idle(self, idle: int, step: int, worked: bool, moment: datetime) -> int:
+    def _idle(
+        self, idle: int, step: int, worked: bool, moment: datetime, direction: str = "after"
+    ) -> int:
         """Days in a row without working time after a step; raises past the search bound."""
         if worked:
             return 0
@@ -224,7 +271,7 @@ class WorkingCalendar:
         if idle > MAX_IDLE_DAYS:
             raise ValueError(
                 f"calendar {self.name!r} has no working time within {MAX_IDLE_DAYS} days "
-                f"after {moment.isoformat()}"
+                f"{direction} {moment.isoformat()}"
             )
         return idle
 

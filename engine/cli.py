@@ -149,5 +149,13 @@ def demo(
         typer.echo(f"  -> {len(result.definition.bpmn)} bytes of BPMN\n")
 
 
+@app.command()
+def lifecycle() -> None:
+    """Print the case lifecycle transition table (the source of docs/lifecycle.md)."""
+    from engine.runtime.lifecycle import transition_table_markdown
+
+    sys.stdout.write(transition_table_markdown())
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -31,6 +31,11 @@ class ConcurrencyConflict(EngineError):
     """Another writer changed the case between read and write."""
 
 
+class InvalidArgument(EngineError, ValueError):
+    """A command given a bad value: empty actor, naive datetime, unknown status or hold kind,
+    a date in the past, data that is not JSON, a count out of range..."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a definition, with where it is.

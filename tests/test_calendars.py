@@ -395,6 +395,50 @@ def test_due_date_with_days_on_a_calendar_with_short_fridays() -> None:
     assert due_date(utc(2026, 3, 5, 9), parse_due("2d"), cal) == utc(2026, 3, 6, 13)
 
 
+# -- subtracting working time (an overdue SLA resuming) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("end", "minutes", "expected"),
+    [
+        (utc(2026, 3, 4, 12), 60, utc(2026, 3, 4, 11)),  # inside one period
+        (utc(2026, 3, 4, 12), 8 * 60, utc(2026, 3, 3, 12)),  # one working day back
+        (utc(2026, 3, 9, 10), 30, utc(2026, 3, 9, 9, 30)),  # Monday morning
+        (utc(2026, 3, 9, 10), 60, utc(2026, 3, 6, 17)),  # whole Monday part: Friday close
+        (utc(2026, 3, 9, 10), 61, utc(2026, 3, 6, 16, 59)),
+        (utc(2026, 3, 7, 12), 120, utc(2026, 3, 6, 15)),  # from Saturday
+        (utc(2026, 3, 7, 12), 0, utc(2026, 3, 6, 17)),  # zero from a weekend: Friday close
+        (utc(2026, 3, 4, 12), 0, utc(2026, 3, 4, 12)),  # zero from working time: itself
+        (utc(2026, 3, 9, 9), 0, utc(2026, 3, 6, 17)),  # zero from an opening: last close
+        (utc(2026, 5, 13, 12), 8 * 5 * 10 * 60, utc(2026, 3, 4, 12)),  # ten weeks back
+        (utc(2026, 3, 16, 10), 8 * 5 * 60 + 60, utc(2026, 3, 6, 17)),  # a whole week + 1h
+    ],
+)
+def test_subtract_working_time(end: datetime, minutes: int, expected: datetime) -> None:
+    assert OFFICE.subtract_working_time(end, timedelta(minutes=minutes)) == expected
+
+
+def test_subtract_working_time_across_a_lunch_break_and_a_holiday() -> None:
+    # 2026-07-14 (Tuesday) is Bastille Day; Paris is UTC+2 in summer
+    end = paris(2026, 7, 15, 10)
+    assert SPLIT_PARIS.subtract_working_time(end, timedelta(hours=2)) == paris(2026, 7, 13, 16)
+    assert SPLIT_PARIS.subtract_working_time(end, timedelta(hours=6)) == paris(2026, 7, 13, 11)
+    assert SPLIT_PARIS.subtract_working_time(paris(2026, 7, 13, 14), timedelta(hours=2)) == (
+        paris(2026, 7, 13, 11)
+    )
+    assert SPLIT_PARIS.subtract_working_time(end, timedelta(hours=2)).tzinfo is UTC
+
+
+def test_subtracting_a_negative_working_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="negative working time"):
+        OFFICE.subtract_working_time(utc(2026, 3, 2, 10), timedelta(minutes=-1))
+
+
+def test_zone_is_the_calendar_time_zone() -> None:
+    assert SPLIT_PARIS.zone == PARIS
+    assert OFFICE.zone == ZoneInfo("UTC")
+
+
 # -- refusals --------------------------------------------------------------------------------
 
 _NAIVE = datetime(2026, 3, 2, 10)
@@ -407,6 +451,7 @@ _NAIVE = datetime(2026, 3, 2, 10)
         lambda: OFFICE.next_working_time(_NAIVE),
         lambda: OFFICE.add_working_time(_NAIVE, timedelta(hours=1)),
         lambda: OFFICE.add_working_days(_NAIVE, 1),
+        lambda: OFFICE.subtract_working_time(_NAIVE, timedelta(hours=1)),
         lambda: OFFICE.working_time_between(_NAIVE, utc(2026, 3, 3)),
         lambda: OFFICE.working_time_between(utc(2026, 3, 1), _NAIVE),
         lambda: due_date(_NAIVE, DueRule(1, DueUnit.HOURS), None),
@@ -455,6 +500,8 @@ def test_a_calendar_that_never_works_fails_instead_of_looping() -> None:
     with pytest.raises(ValueError, match="no working time within"):
         cal.add_working_days(start, 1)
     assert cal.working_time_between(start, utc(2030, 1, 1)) == timedelta(0)
+    with pytest.raises(ValueError, match="no working time within 3660 days before"):
+        cal.subtract_working_time(utc(2036, 12, 20), timedelta(hours=1))
 
 
 def test_calendar_for_is_cached_by_value() -> None:
@@ -607,3 +654,27 @@ def test_working_days_equal_day_lengths_then_close_of_business_on_uniform_calend
     last_end = max(p.end for p in cal.definition.periods if p.weekday == local_day.weekday())
     close = datetime.combine(local_day, last_end, tzinfo=zone)
     assert cal.add_working_days(start, days) == close
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_CALENDARS), _starts, st.integers(0, 60 * 8 * 300))
+def test_subtract_is_the_earliest_start_giving_that_working_time(
+    cal: WorkingCalendar, end: datetime, minutes: int
+) -> None:
+    amount = timedelta(minutes=minutes)
+    start = cal.subtract_working_time(end, amount)
+    assert start <= end
+    assert cal.working_time_between(start, end) == amount
+    assert reference_working_time(cal, start, end) == amount
+    # earliest: a moment earlier would add working time
+    assert cal.is_working_time(start - timedelta(microseconds=1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_CALENDARS), _starts, st.integers(1, 60 * 8 * 20), _amounts)
+def test_subtract_undoes_add_from_a_point_reached_by_adding(
+    cal: WorkingCalendar, origin: datetime, offset: int, amount: timedelta
+) -> None:
+    """From any instant :meth:`add_working_time` can give, adding then subtracting is exact."""
+    start = cal.add_working_time(origin, timedelta(minutes=offset))
+    assert cal.subtract_working_time(cal.add_working_time(start, amount), amount) == start

@@ -1,0 +1,389 @@
+"""The flow runner: each case runs a SpiffWorkflow workflow of its definition version.
+
+The engine façade never touches SpiffWorkflow itself; it goes through :class:`FlowRunner`
+(one per definition version, see :func:`runner_for`):
+
+* **Case data is authoritative outside the workflow.** :meth:`FlowRunner.start`,
+  :meth:`FlowRunner.complete` and :meth:`FlowRunner.reset_to_element` set the data of the task
+  they run to a copy of the full case data, and so does every engine step they trigger (a
+  hook given to ``do_engine_steps`` replaces the data of each gateway and event just before
+  it runs). A stage condition, evaluated by the stage's entry gateway, therefore always sees
+  the current case data, never data merged by SpiffWorkflow from an older parallel branch.
+  A name missing from the data is ``None`` (the safe evaluator's rule).
+* **Manual steps wait.** User tasks, robot steps (``bpmn:serviceTask``) and sub-case steps
+  (a ``bpmn:callActivity`` with the caseloom marker) are all parsed as waiting ``UserTask``
+  specs (:mod:`engine.builder.spiff_parser`): they are the :class:`ReadyStep` items the engine
+  turns into actions, and the workflow moves on only when the engine completes them.
+* **State is stored without the spec.** :meth:`FlowRunner.dumps` writes SpiffWorkflow's own
+  serialization minus ``spec`` and ``subprocess_specs`` (stored once per definition version);
+  :meth:`FlowRunner.loads` builds the workflow around the definition's already parsed spec
+  objects (no spec is re-created from a dict) and installs the safe script engine.
+* **Rework resets, it never loops.** :meth:`FlowRunner.reset_to_element` resets the workflow
+  to the latest task of an element; inside a parallel stage it resets the whole stage from
+  its entry (resetting one parallel branch corrupts SpiffWorkflow's joins).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.util.task import TaskState
+
+from engine.model import ProcessDefinition
+from engine.spiff_script import install_safe_engine, safe_script_engine
+
+__all__ = ["FlowRunner", "ReadyStep", "runner_for"]
+
+#: Tasks whose stage :meth:`FlowRunner.current_stage` reports: reached and not finished.
+ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+#: Tasks that were reached (a reset target must be one of these, not a predicted task).
+REACHED_STATES = ACTIVE_STATES | TaskState.FINISHED_MASK
+
+#: Key of the caseloom header in the stored JSON (which definition version it belongs to).
+HEADER_KEY = "caseloom"
+
+_RUNNER_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class ReadyStep:
+    """A READY manual task the engine must turn into an Action.
+
+    ``task_id`` is SpiffWorkflow's task id (``str(task.id)``); ``element_id`` the BPMN element
+    id (the task spec name); ``action_id`` the action type (``definition.task_actions``, else
+    the element id for plain BPMN); ``stage`` its stage number (from 1); ``subcase`` the
+    process of the sub-case it starts, when it is a sub-case step.
+    """
+
+    task_id: str
+    element_id: str
+    action_id: str
+    stage: int
+    subcase: str | None
+
+
+# -- serialization ---------------------------------------------------------------------------
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """SpiffWorkflow's top-level workflow converter, without the specs.
+
+    ``to_dict`` is the stock one minus ``spec`` and ``subprocess_specs``; ``from_dict`` takes
+    the (already parsed) spec objects as arguments and hands them to the stock ``from_dict``:
+    the registry returns objects it does not know unchanged, so the stock code re-attaches
+    them as they are instead of rebuilding specs from a dict.
+    """
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(
+        self,
+        dct: dict[str, Any],
+        spec: Any = None,
+        subprocess_specs: Mapping[str, Any] | None = None,
+    ) -> Any:
+        if spec is None:
+            raise ValueError("a workflow stored without its spec needs the spec to be restored")
+        dct["spec"] = spec
+        dct["subprocess_specs"] = dict(subprocess_specs or {})
+        return super().from_dict(dct)
+
+
+def _date_to_dict(value: date) -> dict[str, str]:
+    return {"value": value.isoformat()}
+
+
+def _date_from_dict(dct: Mapping[str, str]) -> date:
+    return date.fromisoformat(dct["value"])
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    """A serializer whose registry knows SpiffWorkflow's default classes and stores the
+    top-level workflow without its specs.
+
+    Its registry stays in SpiffWorkflow's *encoder mode* (what ``serialize_json`` switches on
+    while it writes): ``to_dict`` leaves data values as they are and the JSON encoder made by
+    :func:`create_encoder` converts the ones JSON cannot hold (UUIDs, datetimes). The mode is
+    set once and never toggled, so the serializer can be shared between threads; restoring
+    does not depend on it.
+    """
+    config = {**DEFAULT_CONFIG, BpmnWorkflow: _SpeclessWorkflowConverter}
+    registry = BpmnWorkflowSerializer.configure(config)
+    # SpiffWorkflow knows datetimes, timedeltas and UUIDs; case data may also hold dates.
+    registry.register(date, _date_to_dict, _date_from_dict)
+    registry._encoder_mode = True
+    return BpmnWorkflowSerializer(registry)
+
+
+_SERIALIZER = _serializer()
+_ENCODER = create_encoder(_SERIALIZER.registry)
+
+
+# -- the runner ------------------------------------------------------------------------------
+
+
+class FlowRunner:
+    """Runs the workflows of one definition version (stateless; one serves every case)."""
+
+    def __init__(self, definition: ProcessDefinition) -> None:
+        if definition.spec is None:
+            raise ValueError(
+                f"definition {definition.id!r} version {definition.version} has no "
+                "SpiffWorkflow spec"
+            )
+        self.definition = definition
+        self._spec = definition.spec
+        self._subprocess_specs = dict(definition.subprocess_specs)
+        self._order = {element: n for n, element in enumerate(definition.task_actions)}
+        self._header = {"process": definition.id, "version": definition.version}
+        self._parallel_stages = frozenset(
+            number
+            for number, stage in enumerate(definition.model.stages, start=1)
+            if stage.parallel
+        )
+
+    # -- running -----------------------------------------------------------------------------
+
+    def start(self, data: Mapping[str, Any]) -> BpmnWorkflow:
+        """A new workflow on the safe script engine, the case data injected, engine steps run
+        (so the first stage's condition is evaluated and its first steps are READY)."""
+        wf = BpmnWorkflow(self._spec, self._subprocess_specs, script_engine=safe_script_engine())
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data = deepcopy(dict(data))
+        self._engine_steps(wf, data)
+        return wf
+
+    def ready_steps(self, wf: BpmnWorkflow) -> list[ReadyStep]:
+        """The READY manual tasks (user, robot and sub-case steps), sub-processes included,
+        ordered by stage, then by the definition's order of actions, then by element id."""
+        keyed: list[tuple[tuple[int, int, str, int], ReadyStep]] = []
+        for index, task in enumerate(wf.get_tasks(state=TaskState.READY, manual=True)):
+            element = task.task_spec.name
+            action_id = self.definition.task_actions.get(element, element)
+            action = self.definition.model.action(action_id)
+            step = ReadyStep(
+                task_id=str(task.id),
+                element_id=element,
+                action_id=action_id,
+                stage=self.definition.task_stages.get(element, 1),
+                subcase=action.subcase if action is not None else None,
+            )
+            position = self._order.get(element, len(self._order))
+            keyed.append(((step.stage, position, element, index), step))
+        keyed.sort(key=lambda entry: entry[0])
+        return [step for _key, step in keyed]
+
+    def complete(self, wf: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> None:
+        """Set the READY manual task's data to the full case data, run it, run engine steps.
+
+        ``ValueError`` when there is no such task or it is not a READY manual task.
+        """
+        task = self._task(wf, task_id)
+        if task is None:
+            raise ValueError(f"workflow has no task {task_id!r}")
+        if not task.task_spec.manual or task.state != TaskState.READY:
+            raise ValueError(
+                f"task {task_id!r} ({task.task_spec.name}) is "
+                f"{TaskState.get_name(task.state)}, not a READY manual step"
+            )
+        task.data = deepcopy(dict(data))
+        task.run()
+        self._engine_steps(wf, data)
+
+    def is_finished(self, wf: BpmnWorkflow) -> bool:
+        """True when the workflow reached its end (or was cancelled)."""
+        return bool(wf.is_completed())
+
+    def current_stage(self, wf: BpmnWorkflow) -> int | None:
+        """The highest stage number among READY, WAITING and STARTED tasks, or None."""
+        stages = [
+            self.definition.task_stages[task.task_spec.name]
+            for task in wf.get_tasks(state=ACTIVE_STATES)
+            if task.task_spec.name in self.definition.task_stages
+        ]
+        return max(stages, default=None)
+
+    def cancel(self, wf: BpmnWorkflow) -> None:
+        """Cancel every unfinished task; the workflow is finished (unsuccessfully)."""
+        wf.cancel()
+
+    # -- rework ------------------------------------------------------------------------------
+
+    def reset_to_element(self, wf: BpmnWorkflow, element_id: str, data: Mapping[str, Any]) -> None:
+        """Rework: restart the flow at ``element_id`` with the case data, run engine steps.
+
+        The target is the latest reached task of that element (a COMPLETED one when there is
+        one). An element inside a parallel stage resets the whole stage from its entry
+        (``definition.stage_entries``), which also re-evaluates the stage condition (RW3);
+        in a plain BPMN process, an element inside parallel branches resets from the
+        outermost gateway that forked them. ``ValueError`` when the element was never reached
+        (or its task is no longer in the tree) or the workflow was cancelled.
+        """
+        if wf.is_completed() and not wf.success:
+            raise ValueError("a cancelled workflow cannot be reset")
+        task = _latest_task(wf, element_id)
+        if task is None:
+            raise ValueError(f"element {element_id!r} has no task to reset to in the workflow")
+        stage = self.definition.task_stages.get(element_id)
+        entry = self.definition.stage_entries.get(stage) if stage is not None else None
+        if stage in self._parallel_stages and entry is not None and entry != element_id:
+            task = _latest_task(wf, entry)
+            if task is None:
+                raise ValueError(f"stage {stage} entry {entry!r} has no task to reset to")
+        target = _outermost_fork(task) or task
+        wf.reset_from_task_id(target.id, data=deepcopy(dict(data)))
+        # SpiffWorkflow keeps a finished workflow's ``completed`` flag through a reset.
+        wf.completed = False
+        self._engine_steps(wf, data)
+
+    # -- storage -----------------------------------------------------------------------------
+
+    def dumps(self, wf: BpmnWorkflow) -> str:
+        """The workflow's state as JSON text, without the spec (stored per definition)."""
+        if wf.spec.name != self._spec.name:
+            raise ValueError(
+                f"workflow of process {wf.spec.name!r} given to the runner of "
+                f"{self.definition.id!r}"
+            )
+        dct = _SERIALIZER.to_dict(wf)
+        dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
+        dct[HEADER_KEY] = self._header
+        return json.dumps(dct, cls=_ENCODER, separators=(",", ":"))
+
+    def loads(self, state: str) -> BpmnWorkflow:
+        """A workflow restored from :meth:`dumps`, on this definition's spec objects and the
+        safe script engine. ``ValueError`` for state of another definition version."""
+        dct = json.loads(state)
+        if not isinstance(dct, dict):
+            raise ValueError("workflow state is not a JSON object")
+        header = dct.pop(HEADER_KEY, None)
+        if header != self._header:
+            raise ValueError(
+                f"workflow state belongs to {header!r}, not to process "
+                f"{self.definition.id!r} version {self.definition.version}"
+            )
+        _SERIALIZER.migrate(dct)
+        wf = _SERIALIZER.from_dict(dct, spec=self._spec, subprocess_specs=self._subprocess_specs)
+        install_safe_engine(wf)
+        return wf
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _engine_steps(wf: BpmnWorkflow, data: Mapping[str, Any]) -> None:
+        """``do_engine_steps`` with the case data injected into each task before it runs."""
+
+        def inject(task: Any) -> None:
+            task.data = deepcopy(dict(data))
+
+        wf.do_engine_steps(will_complete_task=inject)
+
+    @staticmethod
+    def _task(wf: BpmnWorkflow, task_id: str) -> Any:
+        """The task with this id in the workflow or its sub-processes, else None."""
+        try:
+            uuid = UUID(task_id)
+        except ValueError as err:
+            raise ValueError(f"{task_id!r} is not a task id") from err
+        for workflow in _workflows(wf):
+            task = workflow.tasks.get(uuid)
+            if task is not None:
+                return task
+        return None
+
+
+def _workflows(wf: BpmnWorkflow) -> Iterator[Any]:
+    """The top workflow and its sub-workflows."""
+    yield wf
+    yield from wf.subprocesses.values()
+
+
+def _latest_task(wf: BpmnWorkflow, element_id: str) -> Any:
+    """The latest reached task of an element (sub-processes included): COMPLETED first, else
+    any reached state; None when the element has no reached task.
+
+    "Latest" is the deepest in the task tree (a later pass through the element lies below
+    an earlier one), then the last in SpiffWorkflow's depth-first order.
+    """
+    candidates = [
+        (task.state == TaskState.COMPLETED, task.depth, order, task)
+        for order, task in enumerate(wf.get_tasks(spec_name=element_id, state=REACHED_STATES))
+    ]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda entry: entry[:3])[3]
+
+
+def _is_split(task: Any) -> bool:
+    spec = task.task_spec
+    return isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.outputs) > 1
+
+
+def _is_join(task: Any) -> bool:
+    spec = task.task_spec
+    return isinstance(spec, UnstructuredJoin) and len(spec.inputs) > 1
+
+
+def _outermost_fork(task: Any) -> Any:
+    """The outermost forking gateway task whose branches hold ``task``, or None.
+
+    Walking up the tree, a join closes the branches of the next split above it; a split met
+    with no join left open forked the branch ``task`` is on.
+    """
+    found = None
+    open_joins = 0
+    current = task.parent
+    while current is not None:
+        if _is_split(current):
+            if open_joins == 0:
+                found = current
+            else:
+                open_joins -= 1
+        if _is_join(current):
+            open_joins += 1
+        current = current.parent
+    return found
+
+
+# -- per-definition cache --------------------------------------------------------------------
+
+_RUNNERS: OrderedDict[tuple[str, int, str], FlowRunner] = OrderedDict()
+_RUNNERS_LOCK = threading.Lock()
+
+
+def runner_for(definition: ProcessDefinition) -> FlowRunner:
+    """The :class:`FlowRunner` of a definition, cached per (id, version, digest)."""
+    key = (definition.id, definition.version, definition.digest)
+    with _RUNNERS_LOCK:
+        runner = _RUNNERS.get(key)
+        if runner is None:
+            runner = FlowRunner(definition)
+            _RUNNERS[key] = runner
+            if len(_RUNNERS) > _RUNNER_CACHE_SIZE:
+                _RUNNERS.popitem(last=False)
+        else:
+            _RUNNERS.move_to_end(key)
+        return runner

@@ -1,0 +1,156 @@
+"""The persistence port: one abstract unit of work, implemented by the SQLAlchemy store.
+
+Every engine command runs inside one ``Store.transaction()``: all reads and writes of the
+command go through the :class:`StoreTransaction` it yields; it commits when the block ends
+normally and rolls back on any exception, so a refused or crashed command leaves the previous
+state. Case updates are checked against ``row_version`` (optimistic concurrency): a case
+changed by another writer since it was read raises :class:`engine.errors.ConcurrencyConflict`.
+
+The contract suite in ``tests/test_store_contract.py`` runs against every backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from engine.runtime.records import (
+    ActionRecord,
+    CaseRecord,
+    DefinitionRecord,
+    EventRecord,
+    TimerRecord,
+)
+
+
+class StoreTransaction(ABC):
+    """Reads and writes of one command, all in one database transaction."""
+
+    # -- definitions ---------------------------------------------------------------
+    @abstractmethod
+    def add_definition(self, record: DefinitionRecord) -> None: ...
+
+    @abstractmethod
+    def get_definition(self, process: str, version: int) -> DefinitionRecord | None: ...
+
+    @abstractmethod
+    def definition_versions(self, process: str) -> list[int]:
+        """Deployed versions of a process, ascending."""
+
+    @abstractmethod
+    def definition_keys(self) -> list[tuple[str, int]]:
+        """Every deployed (process, version), sorted."""
+
+    # -- counters ------------------------------------------------------------------
+    @abstractmethod
+    def next_number(self, counter: str) -> int:
+        """The next value (from 1) of a named counter, e.g. ``"case"``, ``"action"``."""
+
+    # -- cases ---------------------------------------------------------------------
+    @abstractmethod
+    def insert_case(self, case: CaseRecord) -> None:
+        """Insert a new case; sets ``case.row_version`` to 1."""
+
+    @abstractmethod
+    def get_case(self, ref: str) -> CaseRecord | None: ...
+
+    @abstractmethod
+    def update_case(self, case: CaseRecord) -> None:
+        """Write the case if its stored ``row_version`` is still ``case.row_version``, then
+        bump both; else raise ConcurrencyConflict."""
+
+    @abstractmethod
+    def subcases_of(self, ref: str) -> list[CaseRecord]:
+        """Sub-cases of a case, in creation order."""
+
+    @abstractmethod
+    def inbox(self, user: str) -> list[CaseRecord]:
+        """To Do / In Progress cases assigned to ``user`` (H8), ordered by ref."""
+
+    @abstractmethod
+    def responsibilities(self, user: str) -> list[CaseRecord]:
+        """Waiting cases whose assignee is ``user``, or whose owner is ``user`` when
+        unassigned (H8), ordered by ref."""
+
+    # -- actions -------------------------------------------------------------------
+    @abstractmethod
+    def insert_action(self, action: ActionRecord) -> None: ...
+
+    @abstractmethod
+    def update_action(self, action: ActionRecord) -> None:
+        """Write an action (``row_version`` checked and bumped like cases)."""
+
+    @abstractmethod
+    def get_action(self, ref: str) -> ActionRecord | None: ...
+
+    @abstractmethod
+    def actions_of(self, case_ref: str) -> list[ActionRecord]:
+        """All actions of a case in creation order (``seq``)."""
+
+    # -- workflow state --------------------------------------------------------------
+    @abstractmethod
+    def get_workflow(self, case_ref: str) -> str | None:
+        """The serialized SpiffWorkflow state (JSON text without the spec)."""
+
+    @abstractmethod
+    def put_workflow(self, case_ref: str, state: str) -> None: ...
+
+    # -- timers --------------------------------------------------------------------
+    @abstractmethod
+    def add_timer(self, timer: TimerRecord) -> int:
+        """Insert a timer; returns and sets its id."""
+
+    @abstractmethod
+    def cancel_timers(self, case_ref: str, kind: str | None = None) -> int:
+        """Cancel the case's pending timers (of one kind, or all); returns how many."""
+
+    @abstractmethod
+    def pending_timers(self, case_ref: str) -> list[TimerRecord]:
+        """The case's timers neither fired nor cancelled, by fire time."""
+
+    @abstractmethod
+    def due_timers(self, now: datetime, limit: int = 1000) -> list[TimerRecord]:
+        """Pending timers with ``fire_at <= now``, oldest first."""
+
+    @abstractmethod
+    def mark_fired(self, timer_id: int, at: datetime) -> bool:
+        """Mark a pending timer fired; False if it was already fired or cancelled (so a timer
+        fires exactly once even with two engines ticking)."""
+
+    # -- timeline ------------------------------------------------------------------
+    @abstractmethod
+    def append_event(self, event: EventRecord) -> int:
+        """Append a timeline event; returns and sets its id."""
+
+    @abstractmethod
+    def events_for(
+        self, refs: Sequence[str], kinds: Sequence[str] | None = None
+    ) -> list[EventRecord]:
+        """Events whose ``ref`` is one of ``refs`` (optionally of these kinds), in order of
+        time then id."""
+
+
+class Store(ABC):
+    """A database holding definitions, cases, actions, timers, timeline and workflow state."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[StoreTransaction]:
+        """One unit of work: commit on normal exit, roll back on exception."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iter_chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """Split a long ``IN (...)`` list into chunks a database accepts."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

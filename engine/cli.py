@@ -130,23 +130,23 @@ def show(file: Annotated[Path, typer.Argument(help="A YAML or BPMN definition.")
 
 @app.command()
 def demo(
-    processes: Annotated[Path, typer.Option(help="Folder of example definitions.")] = Path(
-        "processes"
-    ),
+    db: Annotated[
+        Path, typer.Option("--db", help="SQLite file for the demo (recreated each run).")
+    ] = Path("out/demo.sqlite"),
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
+    processes: Annotated[
+        Path,
+        typer.Option(help="Folder of example definitions.", exists=True, file_okay=False),
+    ] = Path("processes"),
 ) -> None:
-    """Check every example definition, compile the YAML ones and show their trees."""
-    files = _expand([processes])
-    known = _process_ids(files)
-    for file in files:
-        try:
-            result = load_file(file, known_processes=known)
-        except DefinitionError as err:
-            typer.echo(str(err), err=True)
-            raise typer.Exit(code=1) from None
-        typer.echo(render_tree(result.definition.model))
-        for warning in result.warnings:
-            typer.echo(f"  {warning}")
-        typer.echo(f"  -> {len(result.definition.bpmn)} bytes of BPMN\n")
+    """Deploy the example definitions and run an insurance claim end to end (engine/demo.py)."""
+    from engine.demo import DemoFailure, run_demo
+
+    try:
+        run_demo(db, processes=processes, echo=typer.echo, quiet=quiet)
+    except (DefinitionError, DemoFailure) as err:
+        typer.echo(f"demo failed: {err}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()

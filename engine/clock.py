@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from engine.errors import InvalidArgument
+
 
 class Clock(Protocol):
     """Anything with a ``now()`` giving a timezone-aware datetime."""
@@ -13,11 +15,11 @@ class Clock(Protocol):
 
 
 def require_aware(value: datetime, what: str = "datetime") -> datetime:
-    """Return ``value`` in UTC; ValueError if it is naive."""
+    """Return ``value`` in UTC; InvalidArgument (a ValueError) if it is naive or no datetime."""
     if not isinstance(value, datetime):
-        raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")
+        raise InvalidArgument(f"{what} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError(f"{what} must be timezone-aware (got naive {value.isoformat()})")
+        raise InvalidArgument(f"{what} must be timezone-aware (got naive {value.isoformat()})")
     return value.astimezone(UTC)
 
 
@@ -39,7 +41,7 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> datetime:
         if delta < timedelta(0):
-            raise ValueError("a ManualClock does not go backwards")
+            raise InvalidArgument("a ManualClock does not go backwards")
         self._now = self._now + delta
         return self._now
 
@@ -47,7 +49,7 @@ class ManualClock:
         when = require_aware(when, "ManualClock.set")
         if when < self._now:
             earlier = f"{when.isoformat()} < {self._now.isoformat()}"
-            raise ValueError(f"a ManualClock does not go backwards ({earlier})")
+            raise InvalidArgument(f"a ManualClock does not go backwards ({earlier})")
         self._now = when
         return self._now
 

@@ -31,6 +31,11 @@ class ConcurrencyConflict(EngineError):
     """Another writer changed the case between read and write."""
 
 
+class FlowError(EngineError):
+    """The flow cannot move on with the case's data, e.g. a stage condition that cannot be
+    evaluated (``amount > 1000`` with ``amount = "abc"``); the command changes nothing."""
+
+
 class InvalidArgument(EngineError, ValueError):
     """A command given a bad value: empty actor, naive datetime, unknown status or hold kind,
     a date in the past, data that is not JSON, a count out of range..."""

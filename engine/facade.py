@@ -20,6 +20,7 @@ from engine.builder.loader import load_source, read_source
 from engine.clock import Clock, SystemClock, require_aware
 from engine.errors import (
     DefinitionError,
+    FlowError,
     InvalidArgument,
     InvalidTransition,
     NotFound,
@@ -55,10 +56,7 @@ def _actor(by: object, what: str = "by") -> str:
 def _aware(value: datetime | None, what: str) -> datetime | None:
     if value is None:
         return None
-    try:
-        return require_aware(value, what)
-    except (TypeError, ValueError) as err:
-        raise InvalidArgument(str(err)) from None
+    return require_aware(value, what)
 
 
 def _json_data(data: object, what: str = "data") -> dict[str, Any]:
@@ -72,6 +70,15 @@ def _json_data(data: object, what: str = "data") -> dict[str, Any]:
         raise InvalidArgument(f"{what} is not JSON-serialisable: {err}") from None
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+@contextmanager
+def _flow_guard(ref: str, status: CaseStatus, what: str) -> Iterator[None]:
+    """Name the case, its status and the command in a FlowError (the command then rolls back)."""
+    try:
+        yield
+    except FlowError as err:
+        raise FlowError(f"case {ref} is {status.value}: {what} refused: {err}") from err
 
 
 class _Command:
@@ -245,7 +252,8 @@ class Engine:
             self._close_open_actions(cmd, out.event, by)
         if out.start_flow:
             runner = cmd.runner
-            workflow = runner.start(case.data)
+            with _flow_guard(case.ref, out.status_from, out.command.value):
+                workflow = runner.start(case.data)
             self._sync_flow(cmd, workflow)
             tx.put_workflow(case.ref, runner.dumps(workflow))
         elif out.sync_flow:
@@ -313,6 +321,14 @@ class Engine:
         calendar = sla.case_calendar(model, case.calendar)
         now = self.clock.now()
         open_stages = [a.stage for a in tx.actions_of(case.ref) if act.is_open(a) and not a.ad_hoc]
+        if case.status is CaseStatus.CANCELLED:
+            due_state = due_text = None  # R5: no more work, no SLA to show
+        else:
+            # A resolved case's SLA stopped at its resolution: show it as it stood then.
+            finished = case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+            sla_now = case.resolved_at if finished and case.resolved_at else now
+            due_state = sla.due_state(case, calendar, sla_now)
+            due_text = sla.due_text(case, calendar, sla_now)
         context = " - ".join(
             x for x in (case.customer, case.contract, case.service, model.name) if x
         )
@@ -332,8 +348,8 @@ class Engine:
             owner=case.owner,
             queue=case.queue,
             due=case.due,
-            due_state=sla.due_state(case, calendar, now),
-            due_text=sla.due_text(case, calendar, now),
+            due_state=due_state,
+            due_text=due_text,
             parent=case.parent,
             subcases=tuple(s.ref for s in tx.subcases_of(case.ref)),
             data=dict(case.data),
@@ -857,7 +873,8 @@ class Engine:
                 if state is None:
                     raise NotFound(f"case {case.ref} has no workflow state")
                 workflow = runner.loads(state)
-                runner.complete(workflow, action.task_id, case.data)
+                with _flow_guard(case.ref, case.status, f"complete_action {action.ref}"):
+                    runner.complete(workflow, action.task_id, case.data)
                 self._sync_flow(cmd, workflow)
                 cmd.tx.put_workflow(case.ref, runner.dumps(workflow))
             case.updated_by, case.updated_at = by, cmd.now

@@ -13,6 +13,7 @@ EXPECTED = {
     "DefinitionError",
     "Engine",
     "EngineError",
+    "FlowError",
     "HoldKind",
     "InvalidArgument",
     "InvalidTransition",
@@ -36,7 +37,7 @@ def test_public_surface_is_pinned() -> None:
 
 
 def test_every_refusal_error_is_an_engine_error() -> None:
-    for name in ("ConcurrencyConflict", "DefinitionError", "InvalidArgument",
+    for name in ("ConcurrencyConflict", "DefinitionError", "FlowError", "InvalidArgument",
                  "InvalidTransition", "NotFound", "PermissionDenied"):
         assert issubclass(getattr(engine, name), engine.EngineError)
 

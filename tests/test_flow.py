@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.builder.loader import load_definition, load_source
 from engine.model import ProcessDefinition
-from engine.runtime.flow import FlowRunner, ReadyStep, runner_for
+from engine.runtime.flow import FlowRunner, ReadyStep, copy_data, runner_for
 from engine.spiff_script import safe_script_engine
 
 CLAIM = """
@@ -598,3 +598,68 @@ def test_runner_for_caches_per_definition_version() -> None:
     assert runner_for(definition(CLAIM)) is first
     assert runner_for(definition(CLAIM.replace("version: 1", "version: 3"))) is not first
     assert first.definition is definition(CLAIM)
+
+
+# -- released workflows and data copies ------------------------------------------------------
+
+
+def test_loads_of_a_released_workflows_text_returns_it_once() -> None:
+    flow = runner()
+    wf = flow.start({"amount": 5000})
+    do(flow, wf, "Action_register", {"amount": 5000})
+    text = flow.dumps(wf, release=True)
+    assert flow.loads(text) is wf
+    again = flow.loads(text)  # handed out once: now deserialized
+    assert again is not wf
+    assert tree(again) == tree(wf)
+    assert again.script_engine is safe_script_engine()
+
+
+def test_dumps_without_release_keeps_nothing_and_other_text_is_deserialized() -> None:
+    flow = runner()
+    wf = flow.start({"amount": 5000})
+    kept = flow.dumps(wf)
+    assert flow.loads(kept) is not wf
+    released = flow.dumps(wf, release=True)
+    do(flow, flow.loads(released), "Action_register", {"amount": 5000})
+    older = flow.dumps(flow.start({"amount": 1}))
+    assert flow.loads(older) is not wf
+
+
+def test_released_workflows_are_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("engine.runtime.flow.RELEASED_WORKFLOWS", 2)
+    flow = runner()
+    workflows = [flow.start({"n": n}) for n in range(3)]
+    texts = [flow.dumps(wf, release=True) for wf in workflows]
+    assert flow.loads(texts[0]) is not workflows[0]
+    assert flow.loads(texts[1]) is workflows[1]
+    assert flow.loads(texts[2]) is workflows[2]
+
+
+def test_a_run_on_released_workflows_matches_an_uninterrupted_run() -> None:
+    flow = runner()
+    plain = flow.start({"amount": 5000})
+    stored = flow.dumps(flow.start({"amount": 5000}), release=True)
+    for element in ("Action_register", "Action_check", "Action_assess", "Action_fraud"):
+        wf = flow.loads(stored)
+        do(flow, plain, element, {"amount": 5000})
+        do(flow, wf, element, {"amount": 5000})
+        assert tree(wf) == tree(plain)
+        stored = flow.dumps(wf, release=True)
+    final = flow.loads(stored)
+    assert final is wf
+    assert tree(flow.loads(flow.dumps(final))) == tree(plain)
+
+
+def test_copy_data_copies_json_values_deeply() -> None:
+    when = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    marker = {1, 2}
+    data: dict[str, Any] = {"n": 1, "l": [{"a": [1, 2]}, "x"], "d": {"k": None}, "t": when}
+    data["s"] = marker
+    copied = copy_data(data)
+    assert copied == data
+    copied["l"][0]["a"].append(3)
+    copied["d"]["k"] = "changed"
+    assert data["l"][0]["a"] == [1, 2] and data["d"] == {"k": None}
+    assert copied["t"] is when  # immutable values are shared
+    assert copied["s"] == marker and copied["s"] is not marker  # others go through deepcopy

@@ -978,3 +978,122 @@ def test_plain_postgresql_urls_use_psycopg_3(postgres_store_url: str) -> None:
 def test_other_databases_are_refused_before_connecting() -> None:
     with pytest.raises(ValueError, match=r"unsupported database 'mysql'.*\*\*\*"):
         SqlStore("mysql+pymysql://user:secret@db.invalid/caseloom")
+
+
+# -- prepared statements and partial updates ---------------------------------------------------
+def _updates_sent(store: SqlStore, work: Callable[[StoreTransaction], object]) -> list[str]:
+    """The UPDATE statements ``work`` sends (a listener: they go through SQLAlchemy)."""
+    sent: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            sent.append(" ".join(statement.split()))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        run(store, work)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    return sent
+
+
+def _set_columns(update: str) -> set[str]:
+    """The column names of an UPDATE's SET clause."""
+    assignments = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    return {part.split("=", 1)[0].strip() for part in assignments.split(", ")}
+
+
+def test_an_update_sends_only_the_columns_changed_since_read(seeded: SqlStore) -> None:
+    run(seeded, lambda tx: tx.insert_case(full_case("C-1")))
+    run(seeded, lambda tx: tx.insert_action(full_action("A-1")))
+
+    def work(tx: StoreTransaction) -> None:
+        loaded = tx.get_case("C-1")
+        assert loaded is not None
+        loaded.title = "renamed"
+        loaded.data["amount"] = 99  # changed in place: JSON columns are always written
+        tx.update_case(loaded)
+        loaded.status = CaseStatus.RESOLVED
+        tx.update_case(loaded)
+        [first] = tx.actions_of("C-1")
+        first.error = None
+        tx.update_action(first)
+
+    rename, resolve, fix = _updates_sent(seeded, work)
+    assert _set_columns(rename) == {"title", "data", "contacts", "row_version"}, rename
+    assert _set_columns(resolve) == {"status", "data", "contacts", "row_version"}, resolve
+    assert _set_columns(fix) == {"error", "row_version"}, fix
+    stored = run(seeded, lambda tx: tx.get_case("C-1"))
+    assert stored is not None
+    assert (stored.title, stored.status, stored.data["amount"]) == (
+        "renamed",
+        CaseStatus.RESOLVED,
+        99,
+    )
+    assert stored.row_version == 3
+    expected = dataclasses.replace(full_case("C-1"), title="renamed", status=CaseStatus.RESOLVED)
+    expected.data["amount"] = 99
+    expected.row_version = 3
+    assert stored == expected
+    action_row = run(seeded, lambda tx: tx.get_action("A-1"))
+    assert action_row is not None and action_row.error is None and action_row.row_version == 2
+
+
+def test_a_record_not_read_in_the_transaction_is_written_whole(seeded: SqlStore) -> None:
+    run(seeded, lambda tx: tx.insert_case(case("C-1")))
+    loaded = run(seeded, lambda tx: tx.get_case("C-1"))
+    assert loaded is not None
+    loaded.owner = "zoe"
+    [sent] = _updates_sent(seeded, lambda tx: tx.update_case(loaded))
+    assert _set_columns(sent) == {column.name for column in cases.columns} - {"ref"}
+    assert run(seeded, lambda tx: tx.get_case("C-1")) == loaded
+
+
+def test_both_execution_paths_store_and_read_the_same(url: str) -> None:
+    """Prepared statements on the DBAPI cursor (no listener) and SQLAlchemy's execute
+    (a listener attached) give the same rows and records on every backend."""
+
+    def commands(store: SqlStore, ref: str) -> tuple[Any, ...]:
+        with store.transaction() as tx:
+            tx.insert_case(dataclasses.replace(full_case(ref), parent=None))
+            tx.insert_action(full_action(f"{ref}-A", case_ref=ref))
+            tx.put_workflow(ref, '{"state": 1}')
+            number = tx.next_number(ref)
+            event = tx.append_event(EventRecord(ref, ref, T0, "created", "alice", {"k": [1]}))
+        with store.transaction() as tx:
+            loaded = tx.get_case(ref)
+            assert loaded is not None
+            loaded.hold_kind = None
+            tx.update_case(loaded)
+            [found] = tx.actions_of(ref)
+            found.status = CaseStatus.CLOSED
+            tx.update_action(found)
+            in_inbox = ref in [c.ref for c in tx.inbox("bob")]
+            waiting = ref in [c.ref for c in tx.responsibilities("bob")]
+        with store.transaction() as tx:
+            again, action_again = tx.get_case(ref), tx.get_action(f"{ref}-A")
+            assert again is not None and action_again is not None
+            return (
+                dataclasses.replace(again, ref="X"),
+                dataclasses.replace(action_again, ref="X", case_ref="X"),
+                tx.get_workflow(ref),
+                number,
+                event > 0,
+                in_inbox,
+                waiting,
+            )
+
+    def listener(*args: Any) -> None:
+        pass
+
+    with SqlStore(url) as store:
+        run(store, lambda tx: tx.add_definition(definition()))
+        fast = commands(store, "C-1")
+        sa.event.listen(store.engine, "before_execute", listener)
+        try:
+            slow = commands(store, "C-2")
+        finally:
+            sa.event.remove(store.engine, "before_execute", listener)
+    assert fast == slow
+    assert fast[0].hold_kind is None and fast[1].status is CaseStatus.CLOSED
+    assert fast[5:] == (False, True)  # Waiting, with bob

@@ -424,7 +424,10 @@ def resolve(
 
 
 def _reopen(case: CaseRecord, out: Outcome) -> None:
+    """R2: back to To Do with the previous assignee; steps of an unfinished flow whose actions
+    the resolution closed come back as fresh actions."""
     out.cancel_timers = ("feedback_window",)
+    out.sync_flow = True
     if case.assignee is None:
         case.assignee = case.last_assignee
     out.details["assignee"] = case.assignee

@@ -8,9 +8,15 @@
   ``BEGIN IMMEDIATE`` so that two engines on one file take turns instead of losing updates;
 * ``postgresql+psycopg://user@host/db`` (``postgresql://`` is read as psycopg 3).
 
-Statements are built once (module level or per store) and executed with parameters, so
-SQLAlchemy's compiled cache makes a command cost little more than the database's own work.
-See ``docs/storage.md``.
+Statements are built once (module level or per store). The statements every command runs
+(cases, actions, workflow state, counters, appending events) are also *prepared* per store:
+compiled once by SQLAlchemy for the store's dialect, then executed straight on the DBAPI
+cursor of the transaction's connection, with the type processors SQLAlchemy itself would apply
+(:class:`_Prepared`). That skips SQLAlchemy's per-execution work (cache key, execution context,
+result object), which costs several times what SQLite itself spends on a primary-key lookup.
+When the engine logs statements (``echo``) or has execution listeners, they go through
+SQLAlchemy's ``Connection.execute`` instead, so logging and listeners see every statement.
+See ``docs/storage.md`` and ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from engine.errors import ConcurrencyConflict
 from engine.runtime.records import (
@@ -89,6 +96,16 @@ _CASE_VALUES = tuple(name for name in _CASE_COLUMNS if name != "ref")
 _ACTION_COLUMNS = tuple(column.name for column in _ACTION_SELECT)
 _ACTION_VALUES = tuple(name for name in _ACTION_COLUMNS if name != "ref")
 _DEFINITION_COLUMNS = tuple(column.name for column in _DEFINITION_SELECT)
+_EVENT_VALUES = tuple(column.name for column in _EVENT_SELECT if column.name != "id")
+if _CASE_COLUMNS[0] != "ref" or _ACTION_COLUMNS[0] != "ref":
+    raise RuntimeError("CaseRecord and ActionRecord must start with ref (rows[1:] are values)")
+
+#: Columns an UPDATE always writes: JSON values may have been changed in place, so comparing
+#: them with what was read proves nothing; ``row_version`` changes on every write.
+_ALWAYS_WRITTEN = frozenset({"data", "contacts", "row_version"})
+#: Distinct sets of changed columns prepared per store and table before falling back to the
+#: statement writing every column.
+_UPDATE_SHAPES = 256
 
 
 def _select_cases(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
@@ -160,15 +177,110 @@ _INSERTS: dict[str, Callable[[sa.Table], Any]] = {
 }
 
 
+class _Prepared:
+    """A statement compiled once for a dialect, run on the DBAPI cursor directly.
+
+    SQLAlchemy compiles it (SQL text, parameter order, bind casts) and supplies the type
+    processors, the same ones its own execution applies: :meth:`parameters` converts a dict of
+    parameters (a bind parameter not given takes its value from the statement, as
+    ``values(value=1)``), :meth:`row` converts a result row of ``columns``. ``keys`` are the
+    parameter names an INSERT or UPDATE without explicit values sets (SQLAlchemy's
+    ``column_keys``). ``statement`` is kept for executing through SQLAlchemy instead.
+    """
+
+    __slots__ = (
+        "statement",
+        "sql",
+        "_dialect",
+        "_columns",
+        "_names",
+        "_binders",
+        "_defaults",
+        "_readers",
+        "_named",
+    )
+
+    def __init__(
+        self,
+        statement: sa.Executable,
+        dialect: Dialect,
+        columns: Sequence[sa.ColumnElement[Any]] = (),
+        keys: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(statement, sa.ClauseElement):
+            raise TypeError(f"cannot prepare {statement!r}")
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"{statement!r} did not compile to SQL")
+        if compiled.escaped_bind_names:
+            raise RuntimeError(f"bind names needing escapes in {compiled.string!r}")
+        self.statement = statement
+        self.sql = compiled.string
+        self._dialect = dialect
+        self._columns = tuple(columns)
+        binds = {name: bind for bind, name in compiled.bind_names.items()}
+        if any(bind.expanding for bind in binds.values()):
+            raise ValueError(f"an expanding IN cannot be prepared: {compiled.string!r}")
+        names = compiled.positiontup if dialect.positional else list(binds)
+        if names is None:
+            raise RuntimeError(f"no parameter order for {compiled.string!r}")
+        self._names: tuple[str, ...] = tuple(names)
+        self._named = not dialect.positional
+        self._binders = tuple(
+            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self._names
+        )
+        self._defaults: dict[str, Any] = dict(compiled.params)
+        # (position, processor) of the result columns that have one; they depend on the
+        # driver's column types (cursor.description), so they are found at the first result
+        self._readers: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
+
+    def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """The DBAPI parameters: positional or by name, as the driver's paramstyle wants."""
+        defaults = self._defaults
+        values = [
+            (params[name] if name in params else defaults[name])
+            if binder is None
+            else binder(params[name] if name in params else defaults[name])
+            for name, binder in zip(self._names, self._binders, strict=True)
+        ]
+        return dict(zip(self._names, values, strict=True)) if self._named else values
+
+    def rows(
+        self, raw: Sequence[Sequence[Any]], description: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
+        """Result rows with every value converted by its column's type (``description`` is
+        the cursor's: the result processors of some types depend on the driver's type)."""
+        readers = self._readers
+        if readers is None:
+            dialect = self._dialect
+            processors = (
+                column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                for column, described in zip(self._columns, description, strict=True)
+            )
+            readers = self._readers = tuple(
+                (position, processor)
+                for position, processor in enumerate(processors)
+                if processor is not None
+            )
+        converted = []
+        for row in raw:
+            values = list(row)
+            for position, reader in readers:
+                values[position] = reader(values[position])
+            converted.append(tuple(values))
+        return converted
+
+
 class _Dialect:
-    """The statements that differ by database.
+    """The statements that differ by database, and the prepared statements of the hot path.
 
     * Upserts: ``INSERT ... ON CONFLICT`` in each dialect's construct.
     * Text order: refs and names sort by code point everywhere (what SQLite does and Python's
       ``sorted`` does); PostgreSQL sorts by the database's collation unless told ``COLLATE "C"``.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        name = dialect.name
         insert = _INSERTS[name]
         upsert_counter = insert(counters).values(name=sa.bindparam("counter"), value=1)
         self.next_number: sa.Executable = upsert_counter.on_conflict_do_update(
@@ -196,8 +308,10 @@ class _Dialect:
             sa.func.length(cases.c.ref),
             text(cases.c.ref),
         )
+        # IN of bound literals (not an "expanding" list): the prepared form needs fixed SQL
+        open_work = cases.c.status.in_([sa.literal(status) for status in _OPEN_WORK])
         self.inbox: sa.Executable = _select_cases(
-            cases.c.assignee == sa.bindparam("user"), cases.c.status.in_(_OPEN_WORK)
+            cases.c.assignee == sa.bindparam("user"), open_work
         ).order_by(text(cases.c.ref))
         # two index searches (assigned / unassigned but owned), disjoint by assignee
         waiting = sa.union_all(
@@ -218,6 +332,46 @@ class _Dialect:
             .order_by(actions.c.seq, text(actions.c.ref))
         )
 
+        def prepare(
+            statement: sa.Executable,
+            columns: Sequence[sa.ColumnElement[Any]] = (),
+            keys: Sequence[str] | None = None,
+        ) -> _Prepared:
+            return _Prepared(statement, dialect, columns, keys)
+
+        self._sa_dialect = dialect
+        self.p_next_number = prepare(self.next_number, [counters.c.value])
+        self.p_get_case = prepare(_SEL_CASE, _CASE_SELECT)
+        self.p_insert_case = prepare(_INS_CASE, keys=_CASE_COLUMNS)
+        self.p_subcases = prepare(self.subcases, _CASE_SELECT)
+        self.p_inbox = prepare(self.inbox, _CASE_SELECT)
+        self.p_responsibilities = prepare(self.responsibilities, _CASE_SELECT)
+        self.p_get_action = prepare(_SEL_ACTION, _ACTION_SELECT)
+        self.p_insert_action = prepare(_INS_ACTION, keys=_ACTION_COLUMNS)
+        self.p_actions_of = prepare(self.actions_of, _ACTION_SELECT)
+        self.p_get_workflow = prepare(_SEL_WORKFLOW, [workflows.c.state])
+        self.p_put_workflow = prepare(self.put_workflow)
+        self.p_append_event = prepare(_INS_EVENT, [events.c.id], keys=_EVENT_VALUES)
+        self._updates: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
+        self._full_updates = {
+            "cases": prepare(_UPD_CASE, keys=(*_CASE_VALUES, "w_ref", "w_version")),
+            "actions": prepare(_UPD_ACTION, keys=(*_ACTION_VALUES, "w_ref", "w_version")),
+        }
+
+    def update(self, table: str, columns: tuple[str, ...]) -> _Prepared:
+        """The prepared ``UPDATE <table> SET <columns> WHERE ref = :w_ref AND row_version =
+        :w_version`` (``table`` is ``cases`` or ``actions``); every column once too many
+        shapes were prepared."""
+        key = (table, columns)
+        prepared = self._updates.get(key)
+        if prepared is None:
+            if len(self._updates) >= _UPDATE_SHAPES:
+                return self._full_updates[table]
+            statement = _UPD_CASE if table == "cases" else _UPD_ACTION
+            keys = (*columns, "w_ref", "w_version")
+            prepared = self._updates[key] = _Prepared(statement, self._sa_dialect, keys=keys)
+        return prepared
+
 
 # rows are tuples in field order (see _check_columns): build the records positionally
 _case_from: Callable[..., CaseRecord] = CaseRecord
@@ -228,13 +382,21 @@ _definition_from: Callable[..., DefinitionRecord] = DefinitionRecord
 
 
 class SqlTransaction(StoreTransaction):
-    """One command's reads and writes on one connection inside ``BEGIN ... COMMIT``."""
+    """One command's reads and writes on one connection inside ``BEGIN ... COMMIT``.
 
-    __slots__ = ("_conn", "_dialect")
+    With ``fast`` the prepared statements run on the DBAPI connection directly (see
+    :class:`_Prepared`); without, every statement goes through ``Connection.execute``.
+    """
 
-    def __init__(self, connection: Connection, dialect: _Dialect) -> None:
+    __slots__ = ("_conn", "_dialect", "_raw", "_read")
+
+    def __init__(self, connection: Connection, dialect: _Dialect, *, fast: bool = False) -> None:
         self._conn = connection
         self._dialect = dialect
+        self._raw: DBAPIConnection | None = connection.connection.dbapi_connection if fast else None
+        # (table, ref) -> the values (every column but ref) of the row as read or written
+        # last in this transaction: an update writes only the columns that differ
+        self._read: dict[tuple[str, str], tuple[Any, ...]] = {}
 
     @property
     def connection(self) -> Connection:
@@ -243,6 +405,99 @@ class SqlTransaction(StoreTransaction):
 
     def _run(self, statement: sa.Executable, params: Mapping[str, Any]) -> sa.CursorResult[Any]:
         return self._conn.execute(statement, params)
+
+    # -- prepared statements -----------------------------------------------------------
+    def _execute(self, raw: DBAPIConnection, prepared: _Prepared, params: Mapping[str, Any]) -> Any:
+        """Run ``prepared`` on a DBAPI cursor (returned open); errors are raised as SQLAlchemy
+        raises them (``StatementError`` for a refused parameter, ``IntegrityError``...)."""
+        dialect = self._conn.dialect
+        try:
+            parameters = prepared.parameters(params)
+        except (ValueError, TypeError) as err:
+            message = f"({type(err).__module__}.{type(err).__name__}) {err}"
+            raise sa.exc.StatementError(message, prepared.sql, dict(params), err) from err
+        cursor: DBAPICursor = raw.cursor()
+        try:
+            cursor.execute(prepared.sql, parameters)
+        except dialect.loaded_dbapi.Error as err:
+            invalidated = dialect.is_disconnect(err, raw, cursor)
+            cursor.close()
+            if invalidated:
+                self._conn.invalidate(err)
+            raise sa.exc.DBAPIError.instance(
+                prepared.sql,
+                parameters,
+                err,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=invalidated,
+                dialect=dialect,
+            ) from err
+        return cursor
+
+    def _rows(self, prepared: _Prepared, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        raw = self._raw
+        if raw is None:
+            return [tuple(row) for row in self._conn.execute(prepared.statement, params)]
+        cursor = self._execute(raw, prepared, params)
+        try:
+            return prepared.rows(cursor.fetchall(), cursor.description)
+        finally:
+            cursor.close()
+
+    def _first(self, prepared: _Prepared, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        raw = self._raw
+        if raw is None:
+            row = self._conn.execute(prepared.statement, params).first()
+            return None if row is None else tuple(row)
+        cursor = self._execute(raw, prepared, params)
+        try:
+            found = cursor.fetchone()
+            return None if found is None else prepared.rows([found], cursor.description)[0]
+        finally:
+            cursor.close()
+
+    def _count(self, prepared: _Prepared, params: Mapping[str, Any]) -> int:
+        """Run a write; the number of rows it changed."""
+        raw = self._raw
+        if raw is None:
+            return self._conn.execute(prepared.statement, params).rowcount
+        cursor = self._execute(raw, prepared, params)
+        try:
+            count: int = cursor.rowcount
+        finally:
+            cursor.close()
+        return count
+
+    def _update(
+        self, table: str, ref: str, values: tuple[Any, ...], names: tuple[str, ...], version: int
+    ) -> bool:
+        """``UPDATE`` the row ``ref`` of ``table`` to ``values`` (of the columns ``names``,
+        ``row_version`` among them, already bumped) if its row version is still ``version``;
+        False when it is not. Only the columns that differ from the row as last read or
+        written in this transaction are sent (every column when it was not read)."""
+        before = self._read.get((table, ref))
+        if before is None or before[names.index("row_version")] != version:
+            params = dict(zip(names, values, strict=True))
+        else:
+            params = {
+                name: new
+                for name, old, new in zip(names, before, values, strict=True)
+                if name in _ALWAYS_WRITTEN or old != new
+            }
+        columns = tuple(params)
+        params["w_ref"] = ref
+        params["w_version"] = version
+        if self._count(self._dialect.update(table, columns), params) != 1:
+            return False
+        self._read[(table, ref)] = values
+        return True
+
+    def _returned(self, prepared: _Prepared, params: Mapping[str, Any]) -> Any:
+        """Run a write with RETURNING one value; that value."""
+        row = self._first(prepared, params)
+        if row is None:
+            raise RuntimeError(f"no row returned by {prepared.sql!r}")
+        return row[0]
 
     # -- definitions ---------------------------------------------------------------
     def add_definition(self, record: DefinitionRecord) -> None:
@@ -262,25 +517,29 @@ class SqlTransaction(StoreTransaction):
 
     # -- counters ------------------------------------------------------------------
     def next_number(self, counter: str) -> int:
-        return int(self._run(self._dialect.next_number, {"counter": counter}).scalar_one())
+        return int(self._returned(self._dialect.p_next_number, {"counter": counter}))
 
     # -- cases ---------------------------------------------------------------------
     def insert_case(self, case: CaseRecord) -> None:
         params = {name: getattr(case, name) for name in _CASE_COLUMNS}
         params["row_version"] = 1
-        self._run(_INS_CASE, params)
+        self._count(self._dialect.p_insert_case, params)
         case.row_version = 1
+        self._read[("cases", case.ref)] = tuple(params[name] for name in _CASE_VALUES)
 
     def get_case(self, ref: str) -> CaseRecord | None:
-        row = self._run(_SEL_CASE, {"ref": ref}).first()
-        return None if row is None else _case_from(*row)
+        row = self._first(self._dialect.p_get_case, {"ref": ref})
+        if row is None:
+            return None
+        self._read[("cases", ref)] = row[1:]
+        return _case_from(*row)
 
     def update_case(self, case: CaseRecord) -> None:
-        params = {name: getattr(case, name) for name in _CASE_VALUES}
-        params["row_version"] = case.row_version + 1
-        params["w_ref"] = case.ref
-        params["w_version"] = case.row_version
-        if self._run(_UPD_CASE, params).rowcount != 1:
+        values = tuple(
+            case.row_version + 1 if name == "row_version" else getattr(case, name)
+            for name in _CASE_VALUES
+        )
+        if not self._update("cases", case.ref, values, _CASE_VALUES, case.row_version):
             raise ConcurrencyConflict(
                 f"case {case.ref} was changed by someone else (or does not exist); "
                 "reload it and try again"
@@ -288,29 +547,30 @@ class SqlTransaction(StoreTransaction):
         case.row_version += 1
 
     def subcases_of(self, ref: str) -> list[CaseRecord]:
-        return [_case_from(*row) for row in self._run(self._dialect.subcases, {"parent": ref})]
+        return [_case_from(*row) for row in self._rows(self._dialect.p_subcases, {"parent": ref})]
 
     def inbox(self, user: str) -> list[CaseRecord]:
-        return [_case_from(*row) for row in self._run(self._dialect.inbox, {"user": user})]
+        return [_case_from(*row) for row in self._rows(self._dialect.p_inbox, {"user": user})]
 
     def responsibilities(self, user: str) -> list[CaseRecord]:
         return [
-            _case_from(*row) for row in self._run(self._dialect.responsibilities, {"user": user})
+            _case_from(*row) for row in self._rows(self._dialect.p_responsibilities, {"user": user})
         ]
 
     # -- actions -------------------------------------------------------------------
     def insert_action(self, action: ActionRecord) -> None:
         params = {name: getattr(action, name) for name in _ACTION_COLUMNS}
         params["row_version"] = 1
-        self._run(_INS_ACTION, params)
+        self._count(self._dialect.p_insert_action, params)
         action.row_version = 1
+        self._read[("actions", action.ref)] = tuple(params[name] for name in _ACTION_VALUES)
 
     def update_action(self, action: ActionRecord) -> None:
-        params = {name: getattr(action, name) for name in _ACTION_VALUES}
-        params["row_version"] = action.row_version + 1
-        params["w_ref"] = action.ref
-        params["w_version"] = action.row_version
-        if self._run(_UPD_ACTION, params).rowcount != 1:
+        values = tuple(
+            action.row_version + 1 if name == "row_version" else getattr(action, name)
+            for name in _ACTION_VALUES
+        )
+        if not self._update("actions", action.ref, values, _ACTION_VALUES, action.row_version):
             raise ConcurrencyConflict(
                 f"action {action.ref} of case {action.case_ref} was changed by someone else "
                 "(or does not exist); reload it and try again"
@@ -318,22 +578,26 @@ class SqlTransaction(StoreTransaction):
         action.row_version += 1
 
     def get_action(self, ref: str) -> ActionRecord | None:
-        row = self._run(_SEL_ACTION, {"ref": ref}).first()
-        return None if row is None else _action_from(*row)
+        row = self._first(self._dialect.p_get_action, {"ref": ref})
+        if row is None:
+            return None
+        self._read[("actions", ref)] = row[1:]
+        return _action_from(*row)
 
     def actions_of(self, case_ref: str) -> list[ActionRecord]:
-        return [
-            _action_from(*row)
-            for row in self._run(self._dialect.actions_of, {"case_ref": case_ref})
-        ]
+        rows = self._rows(self._dialect.p_actions_of, {"case_ref": case_ref})
+        read = self._read
+        for row in rows:
+            read[("actions", row[0])] = row[1:]
+        return [_action_from(*row) for row in rows]
 
     # -- workflow state --------------------------------------------------------------
     def get_workflow(self, case_ref: str) -> str | None:
-        value = self._run(_SEL_WORKFLOW, {"case_ref": case_ref}).scalar_one_or_none()
-        return None if value is None else str(value)
+        row = self._first(self._dialect.p_get_workflow, {"case_ref": case_ref})
+        return None if row is None or row[0] is None else str(row[0])
 
     def put_workflow(self, case_ref: str, state: str) -> None:
-        self._run(self._dialect.put_workflow, {"w_case_ref": case_ref, "w_state": state})
+        self._count(self._dialect.p_put_workflow, {"w_case_ref": case_ref, "w_state": state})
 
     # -- timers --------------------------------------------------------------------
     def add_timer(self, timer: TimerRecord) -> int:
@@ -371,18 +635,15 @@ class SqlTransaction(StoreTransaction):
     def append_event(self, event: EventRecord) -> int:
         if event.id is not None:
             raise ValueError(f"event {event.id} is already stored")
-        result = self._run(
-            _INS_EVENT,
-            {
-                "ref": event.ref,
-                "case_ref": event.case_ref,
-                "at": event.at,
-                "kind": event.kind,
-                "by": event.by,
-                "details": event.details,
-            },
-        )
-        event.id = int(result.scalar_one())
+        params = {
+            "ref": event.ref,
+            "case_ref": event.case_ref,
+            "at": event.at,
+            "kind": event.kind,
+            "by": event.by,
+            "details": event.details,
+        }
+        event.id = int(self._returned(self._dialect.p_append_event, params))
         return event.id
 
     def events_for(
@@ -485,7 +746,7 @@ class SqlStore(Store):
                 f"{parsed.render_as_string(hide_password=True)!r}: use sqlite or postgresql"
             )
         self._engine = _create_engine(parsed, echo)
-        self._dialect = _Dialect(self._engine.dialect.name)
+        self._dialect = _Dialect(self._engine.dialect)
         # one in-memory connection is shared: serialise the transactions that use it
         self._lock: AbstractContextManager[Any] = (
             threading.RLock() if _is_memory_sqlite(parsed) else nullcontext()
@@ -508,7 +769,21 @@ class SqlStore(Store):
     @contextmanager
     def _transaction(self) -> Iterator[StoreTransaction]:
         with self._lock, self._engine.begin() as connection:
-            yield SqlTransaction(connection, self._dialect)
+            yield SqlTransaction(connection, self._dialect, fast=self._fast_path())
+
+    def _fast_path(self) -> bool:
+        """True unless statements must go through SQLAlchemy's execute: when it logs them
+        (``echo``) or listeners want to see them."""
+        engine = self._engine
+        if engine.echo:
+            return False
+        dispatch = engine.dispatch
+        return not (
+            dispatch.before_execute
+            or dispatch.after_execute
+            or dispatch.before_cursor_execute
+            or dispatch.after_cursor_execute
+        )
 
     def transaction(self) -> AbstractContextManager[StoreTransaction]:
         return self._transaction()

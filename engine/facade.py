@@ -30,6 +30,7 @@ from engine.errors import (
 from engine.model import ProcessDefinition
 from engine.runtime import actions as act
 from engine.runtime import lifecycle, sla
+from engine.runtime import rework as rw
 from engine.runtime.flow import FlowRunner, runner_for
 from engine.runtime.lifecycle import Command, Outcome
 from engine.runtime.records import (
@@ -39,10 +40,11 @@ from engine.runtime.records import (
     EventRecord,
     TimerRecord,
 )
-from engine.runtime.snapshots import Action, Case, TimelineEvent, TimerFired
+from engine.runtime.snapshots import Action, Case, ReworkPoint, TimelineEvent, TimerFired
 from engine.runtime.sql_store import SqlStore
 from engine.runtime.status import CaseStatus, HoldKind
 from engine.runtime.store import Store, StoreTransaction
+from engine.runtime.subcases import SubcaseOption, SubcaseSummary, subcase_options
 
 DEFAULT_URL = "sqlite:///caseloom.sqlite"
 
@@ -226,7 +228,9 @@ class Engine:
             )
         )
 
-    def _apply(self, cmd: _Command, out: Outcome, by: str | None) -> None:
+    def _apply(
+        self, cmd: _Command, out: Outcome, by: str | None, *, notify_parent: bool = True
+    ) -> None:
         """Carry out an Outcome's side effects, record the event, write the case."""
         case, tx, now = cmd.case, cmd.tx, cmd.now
         calendar = cmd.calendar
@@ -259,6 +263,9 @@ class Engine:
         elif out.sync_flow:
             self._resume_flow(cmd)
         tx.update_case(case)
+        finished = out.status_from.is_open and not out.status_to.is_open
+        if finished and case.parent is not None and notify_parent:
+            self._subcase_finished(cmd)
 
     def _close_open_actions(self, cmd: _Command, reason: str, by: str | None) -> None:
         for action in cmd.tx.actions_of(cmd.case.ref):
@@ -275,8 +282,13 @@ class Engine:
             return
         self._sync_flow(cmd, cmd.runner.loads(state))
 
-    def _sync_flow(self, cmd: _Command, workflow: Any) -> None:
-        """Create an action for every READY step that has none (never while Waiting, H2)."""
+    def _sync_flow(self, cmd: _Command, workflow: Any, *, rework: bool = False) -> None:
+        """Create an action for every READY step that has none (never while Waiting, H2).
+
+        A sub-case step's action starts at once and its sub-case is created (C1, SC1); the
+        step completes when the sub-case finishes. After a rework, re-created actions go to
+        whoever did them before (RW10) unless the case keeps actions with its assignee.
+        """
         case = cmd.case
         if case.status not in (CaseStatus.TO_DO, CaseStatus.IN_PROGRESS):
             return
@@ -303,6 +315,12 @@ class Engine:
                 due=due,
                 task_id=step.task_id,
             )
+            if rework and not case.keep_actions_with_me:
+                record.assignee = rw.previous_doer(existing, record.action_type)
+                record.last_assignee = record.assignee
+            if step.subcase:
+                record.status = CaseStatus.IN_PROGRESS
+                record.started_at = cmd.now
             cmd.tx.insert_action(record)
             self._event(
                 cmd,
@@ -311,6 +329,13 @@ class Engine:
                 {"action_type": record.action_type, "stage": record.stage},
                 ref=record.ref,
             )
+            if step.subcase:
+                sub = self._create_subcase(
+                    cmd, step.subcase, by=case.assignee or case.owner or case.created_by,
+                    how="flow", created_from=record.ref, title=record.title,
+                )
+                self._event(cmd, "subcase_started", None, {"subcase": sub.ref},
+                            ref=record.ref)
         if runner.is_finished(workflow) and not case.flow_finished:
             case.flow_finished = True
             self._event(cmd, "flow_finished", None, {})
@@ -751,14 +776,27 @@ class Engine:
                 action = tx.get_action(ref)
                 if action is None:
                     raise NotFound(f"case or action {ref!r} not found")
+                owner: str | None = action.case_ref
                 if include_related:
                     refs.append(action.case_ref)
-            elif include_related:
-                refs += [a.ref for a in tx.actions_of(ref)]
-                for sub in tx.subcases_of(ref):
-                    refs.append(sub.ref)
-                    refs += [a.ref for a in tx.actions_of(sub.ref)]
-            events = tx.events_for(refs, list(kinds) if kinds is not None else None)
+            else:
+                owner = case.parent
+                if include_related:
+                    refs += [a.ref for a in tx.actions_of(ref)]
+                    for sub in tx.subcases_of(ref):
+                        refs.append(sub.ref)
+                        refs += [a.ref for a in tx.actions_of(sub.ref)]
+                    if case.parent is not None:  # SC6: the parent and its related activities
+                        refs.append(case.parent)
+                        refs += [a.ref for a in tx.actions_of(case.parent)]
+                        refs += [s.ref for s in tx.subcases_of(case.parent) if s.ref != ref]
+            wanted = list(kinds) if kinds is not None else None
+            events = tx.events_for(refs, wanted)
+            if wanted is not None and "rework" in wanted and owner and owner not in refs:
+                # RW9: with the rework-history filter, an action or a sub-case also shows the
+                # reworks of the case it belongs to.
+                events += tx.events_for([owner], ["rework"])
+                events.sort(key=lambda e: (e.at, e.id or 0))
             return [
                 TimelineEvent(
                     kind=e.kind,
@@ -855,6 +893,7 @@ class Engine:
                 self._start(cmd, action, by)
             case = cmd.case
             case.data.update(payload)
+            self._share_data(cmd, payload)
             action.status = CaseStatus.RESOLVED
             action.completed_by = by
             action.completed_at = cmd.now
@@ -982,3 +1021,309 @@ class Engine:
                 )
                 created.append(act.snapshot(record, model))
             return created
+
+    # -- SC: sub-cases ------------------------------------------------------------------------
+
+    def _create_subcase(
+        self,
+        cmd: _Command,
+        process: str,
+        *,
+        by: str,
+        how: str,
+        created_from: str | None = None,
+        title: str | None = None,
+        due: datetime | None = None,
+        calendar: str | None = None,
+        contacts: list[dict[str, Any]] | None = None,
+    ) -> CaseRecord:
+        """A submitted sub-case of ``cmd.case`` (SC1-SC3, SC6, SC9, SC10, C4); the caller
+        writes the parent (its sub-case counter changed)."""
+        parent, tx = cmd.case, cmd.tx
+        model = self._definition(tx, process, None).model
+        status = f"case {parent.ref} is {parent.status.value}"
+        if calendar is None and how == "flow":
+            calendar = model.settings.calendar or parent.calendar
+        if calendar is None and model.settings.calendar_required:
+            raise InvalidArgument(
+                f"{status}: create_subcase of {process!r} needs a calendar (SC9)")
+        if due is not None and not model.settings.allow_due_date_override:
+            raise PermissionDenied(
+                f"{status}: create_subcase: process {process!r} does not allow overriding the "
+                "due date (SC9)")
+        if due is not None and due <= cmd.now:
+            raise InvalidArgument(f"{status}: create_subcase due {due.isoformat()} is in the past")
+        parent.subcase_count += 1
+        sub = self._new_case(
+            tx, process, by=by, data=dict(parent.data), how=how, title=title,
+            customer=parent.customer, calendar=calendar,
+            original_request_at=parent.original_request_at, parent=parent.ref,
+            ref=f"{parent.ref}-{parent.subcase_count}", created_from=created_from or parent.ref,
+        )
+        sub.contacts = list(contacts or [])
+        sub_cmd = _Command(self, tx, sub)
+        self._apply(sub_cmd, lifecycle.submit(sub, by=by, now=cmd.now), by)
+        if due is not None:
+            sla.override_due(sub, due, cmd.now, sub_cmd.calendar)
+            tx.update_case(sub)
+        self._event(cmd, "subcase_created", by, {"subcase": sub.ref, "process": process})
+        return sub
+
+    def create_subcase(
+        self,
+        case_ref: str,
+        process: str,
+        *,
+        by: str,
+        title: str | None = None,
+        due: datetime | None = None,
+        calendar: str | None = None,
+        contacts: Sequence[Mapping[str, Any] | str] | None = None,
+    ) -> Case:
+        """SC1-SC10: start a sub-case of a permitted process; returns the sub-case."""
+        by = _actor(by)
+        due_at = _aware(due, "due")
+        people = [
+            {"name": c} if isinstance(c, str) else _json_data(c, "contact")
+            for c in (contacts or [])
+        ]
+        with self._case_command(case_ref) as cmd:
+            parent = cmd.case
+            lifecycle.check(parent, Command.CREATE_SUBCASE, process)
+            if process not in cmd.definition.model.settings.subcases:
+                allowed = ", ".join(cmd.definition.model.settings.subcases) or "none"
+                raise PermissionDenied(
+                    f"case {parent.ref} is {parent.status.value}: create_subcase of {process!r} "
+                    f"is not permitted by process {parent.process!r} (allowed: {allowed}; SC5)")
+            if calendar is not None:
+                sub_model = self._definition(cmd.tx, process, None).model
+                if sub_model.calendar(calendar) is None:
+                    raise NotFound(f"calendar {calendar!r} is not defined for process {process!r}")
+            sub = self._create_subcase(cmd, process, by=by, how="subcase", title=title,
+                                       due=due_at, calendar=calendar, contacts=people)
+            parent.updated_by, parent.updated_at = by, cmd.now
+            cmd.tx.update_case(parent)
+            return self._snapshot(cmd.tx, sub)
+
+    def _subcase_finished(self, cmd: _Command) -> None:
+        """SC1: a finished sub-case lets its parent's waiting flow step complete."""
+        sub, tx = cmd.case, cmd.tx
+        assert sub.parent is not None
+        parent = tx.get_case(sub.parent)
+        if parent is None:
+            return
+        parent_cmd = _Command(self, tx, parent)
+        self._event(parent_cmd, "subcase_finished", None,
+                    {"subcase": sub.ref, "status": sub.status.value})
+        step = tx.get_action(sub.created_from) if sub.created_from else None
+        if step is not None and step.case_ref == parent.ref and act.is_open(step) and step.task_id:
+            step.status = CaseStatus.RESOLVED
+            step.completed_by = sub.resolved_by or sub.status_set_by
+            step.completed_at = cmd.now
+            tx.update_action(step)
+            self._event(parent_cmd, "action_completed", step.completed_by,
+                        {"action_type": step.action_type, "subcase": sub.ref}, ref=step.ref)
+            state = tx.get_workflow(parent.ref)
+            if state is not None:
+                runner = parent_cmd.runner
+                workflow = runner.loads(state)
+                with _flow_guard(parent.ref, parent.status, f"finish sub-case {sub.ref}"):
+                    runner.complete(workflow, step.task_id, parent.data)
+                self._sync_flow(parent_cmd, workflow)
+                tx.put_workflow(parent.ref, runner.dumps(workflow))
+        parent.updated_at = cmd.now
+        tx.update_case(parent)
+
+    def _share_data(self, cmd: _Command, payload: dict[str, Any]) -> None:
+        """SC6: custom data updated in a case is updated in its parent chain and in its open
+        sub-cases too."""
+        if not payload:
+            return
+        tx = cmd.tx
+        ref = cmd.case.parent
+        while ref is not None:
+            parent = tx.get_case(ref)
+            if parent is None:
+                break
+            parent.data.update(payload)
+            tx.update_case(parent)
+            ref = parent.parent
+        pending = [cmd.case.ref]
+        while pending:
+            for sub in tx.subcases_of(pending.pop()):
+                if sub.status.is_open:
+                    sub.data.update(payload)
+                    tx.update_case(sub)
+                    pending.append(sub.ref)
+
+    def subcase_options(
+        self,
+        case_ref: str,
+        *,
+        mailbox: str | None = None,
+        contract: str | None = None,
+        service: str | None = None,
+    ) -> list[SubcaseOption]:
+        """SC4, SC5: what may be created as a sub-case of this case."""
+        with self._case_command(case_ref) as cmd:
+            permitted = cmd.definition.model.settings.subcases
+            models = {}
+            for process in permitted:
+                if cmd.tx.definition_versions(process):
+                    models[process] = self._definition(cmd.tx, process, None).model
+            return subcase_options(permitted, models, cmd.case.customer, mailbox=mailbox,
+                                   contract=contract, service=service)
+
+    def subcases(self, case_ref: str) -> list[SubcaseSummary]:
+        """SC7, SC8: the case's sub-cases with status, reference, title, number of actions,
+        owner, queue, due date and their actions (apart from links)."""
+        with self.store.transaction() as tx:
+            if tx.get_case(case_ref) is None:
+                raise NotFound(f"case {case_ref!r} not found")
+            out = []
+            for sub in tx.subcases_of(case_ref):
+                model = self._definition(tx, sub.process, sub.version).model
+                actions = tuple(act.snapshot(a, model) for a in tx.actions_of(sub.ref))
+                out.append(SubcaseSummary(
+                    ref=sub.ref, title=sub.title, status=sub.status, process=sub.process,
+                    actions_count=len(actions), owner=sub.owner, assignee=sub.assignee,
+                    queue=sub.queue, due=sub.due, actions=actions,
+                ))
+            return out
+
+    # -- RW: rework -------------------------------------------------------------------------
+
+    def _stage_now(self, cmd: _Command, actions: list[ActionRecord]) -> int:
+        flow_stage = None
+        if not any(act.is_open(a) and not a.ad_hoc for a in actions):
+            state = cmd.tx.get_workflow(cmd.case.ref)
+            if state is not None:
+                flow_stage = cmd.runner.current_stage(cmd.runner.loads(state))
+        return rw.current_stage(actions, cmd.definition.model, cmd.case.flow_finished, flow_stage)
+
+    def rework_points(self, case_ref: str) -> list[ReworkPoint]:
+        """RW1, RW3-RW6: the stages before the current one and their completed flow actions."""
+        with self._case_command(case_ref) as cmd:
+            actions = cmd.tx.actions_of(case_ref)
+            return rw.rework_points(actions, cmd.definition.model, self._stage_now(cmd, actions))
+
+    def rework(
+        self,
+        case_ref: str,
+        *,
+        by: str,
+        stage: int | None = None,
+        action: str | None = None,
+        calendar: str | None = None,
+        finish_subcases: bool = False,
+        finish_adhoc: bool = False,
+    ) -> Case:
+        """RW1-RW10: restart the flow from the start of an earlier stage (conditions
+        re-evaluated) or from a completed action of one (not re-evaluated)."""
+        by = _actor(by)
+        with self._case_command(case_ref) as cmd:
+            case, tx = cmd.case, cmd.tx
+            status = f"case {case.ref} is {case.status.value}"
+            lifecycle.check(case, Command.REWORK)
+            if (stage is None) == (action is None):
+                raise InvalidArgument(f"{status}: rework needs exactly one of stage or action")
+            model = cmd.definition.model
+            actions = tx.actions_of(case.ref)
+            stage_now = self._stage_now(cmd, actions)
+            points = rw.rework_points(actions, model, stage_now)
+            if stage is not None:
+                if isinstance(stage, bool) or not isinstance(stage, int):
+                    raise InvalidArgument(f"{status}: rework stage must be a stage number")
+                if not 1 <= stage <= len(model.stages):
+                    raise NotFound(f"{status}: rework: process {case.process!r} has no stage "
+                                   f"{stage}")
+                if not any(p.stage == stage and p.action is None for p in points):
+                    raise InvalidArgument(
+                        f"{status}: rework from stage {stage} refused: only stages before the "
+                        f"current stage {stage_now} may be chosen (RW5, RW6)")
+                element = cmd.definition.stage_entries[stage]
+                point_stage, action_type = stage, None
+            else:
+                target = tx.get_action(str(action))
+                if target is None or target.case_ref != case.ref:
+                    raise NotFound(f"{status}: rework: action {action!r} is not an action of "
+                                   "this case")
+                if target.ad_hoc:
+                    raise InvalidArgument(
+                        f"{status}: rework from action {target.ref} refused: it was launched "
+                        "ad hoc (RW4)")
+                if not any(p.action == target.ref for p in points):
+                    raise InvalidArgument(
+                        f"{status}: rework from action {target.ref} refused: only the completed "
+                        f"actions of stages before the current stage {stage_now} may be chosen "
+                        "(RW1, RW5)")
+                element = next(t for t, a in cmd.definition.task_actions.items()
+                               if a == target.action_type)
+                point_stage, action_type = target.stage, target.action_type
+            if calendar is not None:
+                if model.calendar(calendar) is None:
+                    raise NotFound(f"calendar {calendar!r} is not defined for process "
+                                   f"{case.process!r}")
+                case.calendar = calendar  # RW2
+            state = tx.get_workflow(case.ref)
+            if state is None:
+                raise NotFound(f"{status}: rework: the case has no flow yet")
+            runner = cmd.runner
+            workflow = runner.loads(state)
+            if finish_subcases:  # RW7
+                for sub in tx.subcases_of(case.ref):
+                    if sub.status.is_open:
+                        sub_cmd = _Command(self, tx, sub)
+                        self._apply(sub_cmd, lifecycle.cancel(sub, by=by, now=cmd.now), by,
+                                    notify_parent=False)
+            for open_action in actions:  # RW8: open flow actions close (ad hoc ones on RW7)
+                if act.is_open(open_action) and (finish_adhoc or not open_action.ad_hoc):
+                    open_action.status = CaseStatus.CLOSED
+                    open_action.closed_reason = "rework"
+                    tx.update_action(open_action)
+                    self._event(cmd, "action_closed", by, {"reason": "rework"},
+                                ref=open_action.ref)
+            with _flow_guard(case.ref, case.status, "rework"):
+                runner.reset_to_element(workflow, element, case.data)
+            details = {
+                "stage": point_stage, "stage_name": model.stages[point_stage - 1].name,
+                "action": action, "action_type": action_type, "calendar": calendar,
+                "finish_subcases": finish_subcases, "finish_adhoc": finish_adhoc,
+            }
+            out = lifecycle.rework(case, by=by, now=cmd.now, details=details)
+            self._event(cmd, out.event, by, out.details)  # RW9
+            self._sync_flow(cmd, workflow, rework=True)
+            tx.put_workflow(case.ref, runner.dumps(workflow))
+            tx.update_case(case)
+            return self._case_result(cmd)
+
+    # -- V9: keep with me -------------------------------------------------------------------
+
+    def set_keep_with_me(self, ref: str, value: bool, *, by: str) -> Case:
+        """V9: keep the case with the current user: it is assigned to ``by``."""
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            lifecycle.check(cmd.case, Command.EDIT, "keep_with_me")
+            cmd.case.keep_with_me = bool(value)
+            if value and cmd.case.assignee != by:
+                cmd.case.assignee = by
+                cmd.case.last_assignee = by
+            cmd.case.updated_by, cmd.case.updated_at = by, cmd.now
+            self._event(cmd, "setting_changed", by, {"keep_with_me": bool(value)})
+            cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)
+
+    def set_keep_actions_with_me(self, ref: str, value: bool, *, by: str) -> Case:
+        """V9, RW10: new actions of the case go to its assignee (taking priority over the
+        rework rule of assigning them to whoever did them before)."""
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            lifecycle.check(cmd.case, Command.EDIT, "keep_actions_with_me")
+            cmd.case.keep_actions_with_me = bool(value)
+            if value and cmd.case.assignee is None:
+                cmd.case.assignee = by
+                cmd.case.last_assignee = by
+            cmd.case.updated_by, cmd.case.updated_at = by, cmd.now
+            self._event(cmd, "setting_changed", by, {"keep_actions_with_me": bool(value)})
+            cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)

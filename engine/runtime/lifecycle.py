@@ -487,6 +487,18 @@ def fail_action(case: CaseRecord, action_ref: str, error: str, *, now: datetime)
     return _finish(out, case)
 
 
+def rework(case: CaseRecord, *, by: str, now: datetime, details: dict[str, Any]) -> Outcome:
+    """RW8: the case becomes In Progress (assigned to the user reworking it if unassigned)."""
+    target = check(case, Command.REWORK)
+    out = _outcome(case, Command.REWORK, "rework", details=details)
+    if case.assignee is None:
+        case.assignee = by
+        case.last_assignee = by
+    case.flow_finished = False
+    _set_status(case, target, by, "rework", now)
+    return _finish(out, case)
+
+
 # -- docs ------------------------------------------------------------------------------------
 
 

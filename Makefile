@@ -27,6 +27,7 @@ test: lint types pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/builder.py
+	$(BIN)/python bench/runtime.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

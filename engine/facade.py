@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ class _Command:
         self.definition = engine._definition(tx, case.process, case.version)
         self.now = engine.clock.now()
 
-    @property
+    @cached_property
     def calendar(self) -> Any:
         return sla.case_calendar(self.definition.model, self.case.calendar)
 
@@ -259,7 +260,7 @@ class Engine:
             with _flow_guard(case.ref, out.status_from, out.command.value):
                 workflow = runner.start(case.data)
             self._sync_flow(cmd, workflow)
-            tx.put_workflow(case.ref, runner.dumps(workflow))
+            tx.put_workflow(case.ref, runner.dumps(workflow, release=True))
         elif out.sync_flow:
             self._resume_flow(cmd)
         tx.update_case(case)
@@ -376,7 +377,9 @@ class Engine:
             due_state=due_state,
             due_text=due_text,
             parent=case.parent,
-            subcases=tuple(s.ref for s in tx.subcases_of(case.ref)),
+            subcases=(
+                tuple(s.ref for s in tx.subcases_of(case.ref)) if case.subcase_count else ()
+            ),
             data=dict(case.data),
             highlighted=case.highlighted,
             created_at=case.created_at,
@@ -915,7 +918,7 @@ class Engine:
                 with _flow_guard(case.ref, case.status, f"complete_action {action.ref}"):
                     runner.complete(workflow, action.task_id, case.data)
                 self._sync_flow(cmd, workflow)
-                cmd.tx.put_workflow(case.ref, runner.dumps(workflow))
+                cmd.tx.put_workflow(case.ref, runner.dumps(workflow, release=True))
             case.updated_by, case.updated_at = by, cmd.now
             cmd.tx.update_case(case)
             return self._action_result(cmd, action)
@@ -1130,7 +1133,7 @@ class Engine:
                 with _flow_guard(parent.ref, parent.status, f"finish sub-case {sub.ref}"):
                     runner.complete(workflow, step.task_id, parent.data)
                 self._sync_flow(parent_cmd, workflow)
-                tx.put_workflow(parent.ref, runner.dumps(workflow))
+                tx.put_workflow(parent.ref, runner.dumps(workflow, release=True))
         parent.updated_at = cmd.now
         tx.update_case(parent)
 
@@ -1293,7 +1296,7 @@ class Engine:
             out = lifecycle.rework(case, by=by, now=cmd.now, details=details)
             self._event(cmd, out.event, by, out.details)  # RW9
             self._sync_flow(cmd, workflow, rework=True)
-            tx.put_workflow(case.ref, runner.dumps(workflow))
+            tx.put_workflow(case.ref, runner.dumps(workflow, release=True))
             tx.update_case(case)
             return self._case_result(cmd)
 

@@ -192,9 +192,16 @@ class Engine:
     # -- plumbing --------------------------------------------------------------------------
 
     @contextmanager
-    def _case_command(self, ref: str) -> Iterator[_Command]:
+    def _case_command(self, ref: str, *, via_action: bool = False) -> Iterator[_Command]:
+        """One transaction on a case; with ``via_action`` the ref may also be one of the case's
+        actions (A2, RW1: launch or rework "from any action of the case")."""
         with self.store.transaction() as tx:
             case = tx.get_case(ref)
+            if case is None and via_action:
+                action = tx.get_action(ref)
+                if action is None:
+                    raise NotFound(f"case or action {ref!r} not found")
+                case = tx.get_case(action.case_ref)
             if case is None:
                 raise NotFound(f"case {ref!r} not found")
             yield _Command(self, tx, case)
@@ -401,6 +408,7 @@ class Engine:
             context=context,
             stage=max(open_stages) if open_stages else None,
             sop_url=model.settings.sop_url,
+            contacts=tuple(dict(c) for c in case.contacts),
         )
 
     def _case_result(self, cmd: _Command) -> Case:
@@ -731,18 +739,19 @@ class Engine:
             case = tx.get_case(ref)
             if case is None:
                 raise NotFound(f"case {ref!r} not found")
-            model = self._definition(tx, case.process, case.version).model
-            records = tx.actions_of(ref)
-            calendar = sla.case_calendar(model, case.calendar)
-            now = self.clock.now()
-            left = sla.time_left(case, calendar, now) if sla.is_paused(case) else None
-            paused_left = left.total_seconds() if left is not None else None
-            records.sort(
-                key=lambda a: act.a3_key(
-                    a, paused_left if (paused_left is not None and act.is_open(a)) else None
-                )
-            )
-            return [act.snapshot(a, model) for a in records]
+            return self._a3_actions(tx, case)
+
+    def _a3_actions(self, tx: StoreTransaction, case: CaseRecord) -> list[Action]:
+        """A3: the case's actions in listing order, as snapshots."""
+        model = self._definition(tx, case.process, case.version).model
+        records = tx.actions_of(case.ref)
+        calendar = sla.case_calendar(model, case.calendar)
+        left = sla.time_left(case, calendar, self.clock.now()) if sla.is_paused(case) else None
+        paused_left = left.total_seconds() if left is not None else None
+        records.sort(
+            key=lambda a: act.a3_key(a, paused_left if act.is_open(a) else None)
+        )
+        return [act.snapshot(a, model) for a in records]
 
     def action(self, ref: str) -> Action:
         with self.store.transaction() as tx:
@@ -967,19 +976,14 @@ class Engine:
         unchanged. ``case_ref`` may also be the ref of one of the case's actions."""
         by = _actor(by)
         due_at = _aware(due, "due")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
-            raise InvalidArgument(f"case {case_ref}: launch count must be 1 to 100, not {count!r}")
-        with self.store.transaction() as tx:
-            case = tx.get_case(case_ref)
-            if case is None:
-                action = tx.get_action(case_ref)
-                if action is None:
-                    raise NotFound(f"case or action {case_ref!r} not found")
-                case = tx.get_case(action.case_ref)
-                if case is None:
-                    raise NotFound(f"case {action.case_ref!r} not found")
-            cmd = _Command(self, tx, case)
+        with self._case_command(case_ref, via_action=True) as cmd:
+            tx, case = cmd.tx, cmd.case
             lifecycle.check(case, Command.LAUNCH_ACTION, action_type)
+            if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+                raise InvalidArgument(
+                    f"case {case.ref} is {case.status.value}: launch_action count must be 1 "
+                    f"to 100, not {count!r}"
+                )
             model = cmd.definition.model
             definition = model.action(action_type)
             if definition is None:
@@ -1101,7 +1105,10 @@ class Engine:
             if calendar is not None:
                 sub_model = self._definition(cmd.tx, process, None).model
                 if sub_model.calendar(calendar) is None:
-                    raise NotFound(f"calendar {calendar!r} is not defined for process {process!r}")
+                    raise NotFound(
+                        f"case {parent.ref} is {parent.status.value}: create_subcase: calendar "
+                        f"{calendar!r} is not defined for process {process!r}"
+                    )
             sub = self._create_subcase(cmd, process, by=by, how="subcase", title=title,
                                        due=due_at, calendar=calendar, contacts=people)
             parent.updated_by, parent.updated_at = by, cmd.now
@@ -1185,8 +1192,7 @@ class Engine:
                 raise NotFound(f"case {case_ref!r} not found")
             out = []
             for sub in tx.subcases_of(case_ref):
-                model = self._definition(tx, sub.process, sub.version).model
-                actions = tuple(act.snapshot(a, model) for a in tx.actions_of(sub.ref))
+                actions = tuple(self._a3_actions(tx, sub))
                 out.append(SubcaseSummary(
                     ref=sub.ref, title=sub.title, status=sub.status, process=sub.process,
                     actions_count=len(actions), owner=sub.owner, assignee=sub.assignee,
@@ -1206,8 +1212,8 @@ class Engine:
 
     def rework_points(self, case_ref: str) -> list[ReworkPoint]:
         """RW1, RW3-RW6: the stages before the current one and their completed flow actions."""
-        with self._case_command(case_ref) as cmd:
-            actions = cmd.tx.actions_of(case_ref)
+        with self._case_command(case_ref, via_action=True) as cmd:
+            actions = cmd.tx.actions_of(cmd.case.ref)
             return rw.rework_points(actions, cmd.definition.model, self._stage_now(cmd, actions))
 
     def rework(
@@ -1224,7 +1230,7 @@ class Engine:
         """RW1-RW10: restart the flow from the start of an earlier stage (conditions
         re-evaluated) or from a completed action of one (not re-evaluated)."""
         by = _actor(by)
-        with self._case_command(case_ref) as cmd:
+        with self._case_command(case_ref, via_action=True) as cmd:
             case, tx = cmd.case, cmd.tx
             status = f"case {case.ref} is {case.status.value}"
             lifecycle.check(case, Command.REWORK)
@@ -1265,8 +1271,10 @@ class Engine:
                 point_stage, action_type = target.stage, target.action_type
             if calendar is not None:
                 if model.calendar(calendar) is None:
-                    raise NotFound(f"calendar {calendar!r} is not defined for process "
-                                   f"{case.process!r}")
+                    raise NotFound(
+                        f"{status}: rework: calendar {calendar!r} is not defined for process "
+                        f"{case.process!r}"
+                    )
                 case.calendar = calendar  # RW2
             state = tx.get_workflow(case.ref)
             if state is None:

@@ -53,6 +53,7 @@ class Case:
     context: str = ""
     stage: int | None = None
     sop_url: str | None = None
+    contacts: tuple[dict[str, Any], ...] = ()
 
     @property
     def sla_paused(self) -> bool:

@@ -870,6 +870,20 @@ class Engine:
                 f"cannot {what} (case is {cmd.case.status.value})"
             )
 
+    def _check_not_waiting_for_subcase(
+        self, cmd: _Command, action: ActionRecord, what: str
+    ) -> None:
+        """SC1: a sub-case step completes when its sub-case finishes, never by hand."""
+        definition = cmd.definition.model.action(action.action_type)
+        if action.ad_hoc or definition is None or definition.subcase is None:
+            return
+        waiting = [s.ref for s in cmd.tx.subcases_of(cmd.case.ref)
+                   if s.created_from == action.ref and s.status.is_open]
+        if waiting:
+            raise InvalidTransition(
+                f"case {cmd.case.ref} is {cmd.case.status.value}: cannot {what} {action.ref}: "
+                f"the step waits for sub-case {', '.join(waiting)} to finish (SC1)")
+
     def _start(self, cmd: _Command, action: ActionRecord, by: str) -> None:
         action.status = CaseStatus.IN_PROGRESS
         action.assignee = by
@@ -901,6 +915,7 @@ class Engine:
         payload = _json_data(data)
         with self._action_command(ref) as (cmd, action):
             self._check_action_open(cmd, action, "complete_action")
+            self._check_not_waiting_for_subcase(cmd, action, "complete_action")
             if action.status is CaseStatus.TO_DO:
                 self._start(cmd, action, by)
             case = cmd.case
@@ -1202,19 +1217,22 @@ class Engine:
 
     # -- RW: rework -------------------------------------------------------------------------
 
-    def _stage_now(self, cmd: _Command, actions: list[ActionRecord]) -> int:
-        flow_stage = None
-        if not any(act.is_open(a) and not a.ad_hoc for a in actions):
-            state = cmd.tx.get_workflow(cmd.case.ref)
-            if state is not None:
-                flow_stage = cmd.runner.current_stage(cmd.runner.loads(state))
-        return rw.current_stage(actions, cmd.definition.model, cmd.case.flow_finished, flow_stage)
+    def _rework_points(
+        self, cmd: _Command, actions: list[ActionRecord]
+    ) -> tuple[int, list[ReworkPoint], Any]:
+        """The current stage, the rework points and the loaded workflow (None before submit)."""
+        state = cmd.tx.get_workflow(cmd.case.ref)
+        workflow = cmd.runner.loads(state) if state is not None else None
+        flow_stage = cmd.runner.current_stage(workflow) if workflow is not None else None
+        completed = cmd.runner.completed_task_ids(workflow) if workflow else frozenset()
+        model = cmd.definition.model
+        stage_now = rw.current_stage(actions, model, cmd.case.flow_finished, flow_stage)
+        return stage_now, rw.rework_points(actions, model, stage_now, completed), workflow
 
     def rework_points(self, case_ref: str) -> list[ReworkPoint]:
         """RW1, RW3-RW6: the stages before the current one and their completed flow actions."""
         with self._case_command(case_ref, via_action=True) as cmd:
-            actions = cmd.tx.actions_of(cmd.case.ref)
-            return rw.rework_points(actions, cmd.definition.model, self._stage_now(cmd, actions))
+            return self._rework_points(cmd, cmd.tx.actions_of(cmd.case.ref))[1]
 
     def rework(
         self,
@@ -1238,8 +1256,7 @@ class Engine:
                 raise InvalidArgument(f"{status}: rework needs exactly one of stage or action")
             model = cmd.definition.model
             actions = tx.actions_of(case.ref)
-            stage_now = self._stage_now(cmd, actions)
-            points = rw.rework_points(actions, model, stage_now)
+            stage_now, points, workflow = self._rework_points(cmd, actions)
             if stage is not None:
                 if isinstance(stage, bool) or not isinstance(stage, int):
                     raise InvalidArgument(f"{status}: rework stage must be a stage number")
@@ -1276,11 +1293,9 @@ class Engine:
                         f"{case.process!r}"
                     )
                 case.calendar = calendar  # RW2
-            state = tx.get_workflow(case.ref)
-            if state is None:
+            if workflow is None:
                 raise NotFound(f"{status}: rework: the case has no flow yet")
             runner = cmd.runner
-            workflow = runner.loads(state)
             if finish_subcases:  # RW7
                 for sub in tx.subcases_of(case.ref):
                     if sub.status.is_open:

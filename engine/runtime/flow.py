@@ -228,6 +228,15 @@ class FlowRunner:
         """True when the workflow reached its end (or was cancelled)."""
         return bool(wf.is_completed())
 
+    def completed_task_ids(self, wf: BpmnWorkflow) -> frozenset[str]:
+        """Ids of the tasks the workflow has completed (its own and its sub-processes'): the
+        steps a rework can restart from; a rework drops those after its restart point."""
+        return frozenset(
+            str(task.id)
+            for flow in (wf, *wf.subprocesses.values())
+            for task in flow.get_tasks(state=TaskState.COMPLETED)
+        )
+
     def current_stage(self, wf: BpmnWorkflow) -> int | None:
         """The highest stage number among READY, WAITING and STARTED tasks, or None."""
         stages = [

@@ -26,16 +26,21 @@ def current_stage(
 
 
 def rework_points(
-    actions: list[ActionRecord], model: ProcessModel, stage_now: int
+    actions: list[ActionRecord],
+    model: ProcessModel,
+    stage_now: int,
+    completed_tasks: frozenset[str],
 ) -> list[ReworkPoint]:
     """RW5: only stages before the current one (RW6: so never downstream stages completed by
     earlier reworks); for each, its start (RW3: conditions re-evaluated) and its completed flow
-    actions, the latest completion of each type (RW1), never ad hoc ones (RW4)."""
+    actions, the latest completion of each type (RW1), never ad hoc ones (RW4). An action
+    counts only while its step is still completed in the flow (``completed_tasks``): a later
+    rework that restarted before it undid it."""
     latest: dict[str, ActionRecord] = {}
     for action in actions:
         if action.ad_hoc or action.status is not CaseStatus.RESOLVED:
             continue
-        if action.stage >= stage_now or action.task_id is None:
+        if action.stage >= stage_now or action.task_id not in completed_tasks:
             continue
         seen = latest.get(action.action_type)
         if seen is None or action.seq > seen.seq:

@@ -8,10 +8,8 @@ open actions and creates fresh copies, RW8), linearly, while the open actions st
 The case runs a process of four stages: two sequential actions, a conditional stage, a
 parallel stage of two branches, and a last stage. The reworks alternate between the start of
 a stage and a completed action, cycling through the offered points; the re-created actions
-are completed between some of them (whenever the next kind of point is not offered yet). The
-data keeps the conditional stage on (switching it off after a rework to an earlier stage runs
-into the bug pinned by ``test_RW6_action_point_undone_by_a_later_rework_is_not_offered`` in
-tests/test_engine_rework_stateful.py, which is not what this test measures).
+are completed between some of them (whenever the planned point is not offered yet). The data
+keeps the conditional stage on, so that every planned point comes back.
 """
 
 from __future__ import annotations

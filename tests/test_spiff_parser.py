@@ -537,3 +537,19 @@ def test_supported_elements_are_the_ones_documented() -> None:
     section = text.split("## Supported BPMN elements", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^- `(bpmn:\w+)`", section, flags=re.MULTILINE))
     assert documented == set(SUPPORTED_ELEMENTS)
+
+
+@pytest.mark.parametrize("reserved", ["Start", "End", "p.EndJoin"])
+def test_ids_reserved_by_spiffworkflow_are_refused(reserved: str) -> None:
+    data = definitions(
+        process(
+            "p",
+            f'<bpmn:startEvent id="{reserved}"/>',
+            '<bpmn:userTask id="t0"/>',
+            '<bpmn:endEvent id="finish"/>',
+            *chain(reserved, "t0", "finish"),
+        )
+    )
+    problems = refused(data)
+    assert [p.element_id for p in problems if p.code == "B012"] == [reserved]
+    assert "reserved by SpiffWorkflow" in str(problems[0])

@@ -62,6 +62,11 @@ CODE_PROCESS = "B008"
 CODE_IGNORED_CONDITION = "B009"
 CODE_DUPLICATE_PROCESS = "B010"
 CODE_VENDOR_EXTENSION = "B011"
+CODE_RESERVED_ID = "B012"
+
+#: Task spec names SpiffWorkflow gives its own start and end tasks: a BPMN element with such an
+#: id would silently replace them and leave a workflow that cannot start.
+RESERVED_IDS = frozenset({"Start", "End"})
 
 #: BPMN elements caseloom runs. Anything else that has behaviour is refused.
 SUPPORTED_ELEMENTS: frozenset[str] = frozenset(
@@ -402,6 +407,15 @@ class _Checker:
                     CODE_UNSUPPORTED,
                 )
                 continue
+            node_id = node.get("id", "")
+            if node_id in RESERVED_IDS or node_id.endswith(".EndJoin"):
+                self.add(
+                    f"{_describe(node)}: the id {node_id!r} is reserved by SpiffWorkflow for its "
+                    "own start/end tasks; choose another id",
+                    node,
+                    file,
+                    CODE_RESERVED_ID,
+                )
             if local in _EXPRESSIONS:
                 self._expression(node, parent, file)
             elif local == "sequenceFlow":

@@ -3,6 +3,21 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _parse(enum: type[E], value: object, what: str) -> E:
+    """A member of ``enum`` from itself, its value or its name; ValueError otherwise."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        for member in enum:
+            if value in (member.value, member.name):
+                return member
+    names = ", ".join(repr(m.value) for m in enum)
+    raise ValueError(f"unknown {what} {value!r}; expected one of {names}")
 
 
 class CaseStatus(StrEnum):
@@ -19,14 +34,7 @@ class CaseStatus(StrEnum):
     @classmethod
     def parse(cls, value: CaseStatus | str) -> CaseStatus:
         """Accept a member, its value (``"To Do"``) or its name (``"TO_DO"``)."""
-        if isinstance(value, CaseStatus):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if value in (member.value, member.name):
-                    return member
-        names = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"unknown status {value!r}; expected one of {names}")
+        return _parse(cls, value, "status")
 
     @property
     def is_open(self) -> bool:
@@ -55,11 +63,5 @@ class HoldKind(StrEnum):
 
     @classmethod
     def parse(cls, value: HoldKind | str) -> HoldKind:
-        if isinstance(value, HoldKind):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if value in (member.value, member.name):
-                    return member
-        names = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"unknown hold kind {value!r}; expected one of {names}")
+        """Accept a member, its value (``"more_info"``) or its name (``"MORE_INFO"``)."""
+        return _parse(cls, value, "hold kind")

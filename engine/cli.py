@@ -76,9 +76,7 @@ def check(
             problems = list(err.problems)
             ok = False
             failed = True
-        report.append(
-            {"file": str(file), "ok": ok, "problems": [p.as_dict() for p in problems]}
-        )
+        report.append({"file": str(file), "ok": ok, "problems": [p.as_dict() for p in problems]})
         if output is OutputFormat.text:
             for problem in problems:
                 typer.echo(str(problem))

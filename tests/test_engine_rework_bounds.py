@@ -6,10 +6,10 @@ must not grow with the number of reworks. The action table does grow (every rewo
 open actions and creates fresh copies, RW8), linearly, while the open actions stay few.
 
 The case runs a process of four stages: two sequential actions, a conditional stage, a
-parallel stage of two branches, and a last stage. The reworks alternate between the start of
-a stage and a completed action, cycling through the offered points; the re-created actions
-are completed between some of them (whenever the planned point is not offered yet). The data
-keeps the conditional stage on, so that every planned point comes back.
+parallel stage of two branches, and a last stage. The reworks follow a cycle of eight points
+(:data:`PLAN`), alternating between the start of a stage and a completed action; the
+re-created actions are completed between some of them (whenever the planned point is not
+offered yet). The data keeps the conditional stage on, so that every planned point comes back.
 """
 
 from __future__ import annotations
@@ -143,9 +143,12 @@ def test_RW8_200_reworks_keep_the_stored_workflow_bounded(engine: Engine) -> Non
     for n in range(REWORKS):
         stage, action_type = PLAN[n % len(PLAN)]
         done_before = completions
-        while (target := offered(engine, ref, stage, action_type)) is None:
+        while max(s for _, _, s in open_actions(engine, ref)) <= stage:
             complete_next(engine, ref, 5000 if completions % 3 == 0 else 500)
             completions += 1
+        # past the stage, its start and its completed actions are offered (RW1, RW5)
+        target = offered(engine, ref, stage, action_type)
+        assert target is not None, (n, stage, action_type, engine.rework_points(ref))
         if target:
             reworked = engine.rework(ref, by="cy", action=target)
         else:

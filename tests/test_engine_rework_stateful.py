@@ -51,7 +51,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import CaseStatus, Engine, EngineError, HoldKind, ManualClock, ReworkPoint
 from engine.model import ProcessModel
-from engine.runtime.flow import runner_for
+from engine.runtime.flow import FlowRunner
 from engine.runtime.records import ActionRecord, CaseRecord
 from engine.runtime.sql_store import SqlStore
 from engine.runtime.tables import definitions, metadata
@@ -229,6 +229,7 @@ class ReworkMachine(RuleBasedStateMachine):
         self.points: dict[str, list[ReworkPoint]] = {}
         self.flow_cache: dict[str, Flow] = {}
         self.models: dict[tuple[str, int | None], ProcessModel] = {}
+        self.runners: dict[tuple[str, int], FlowRunner] = {}
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -272,8 +273,8 @@ class ReworkMachine(RuleBasedStateMachine):
         return result
 
     def _open_actions(self) -> list[str]:
-        """To Do / In Progress actions of every case, sub-case steps left out (their
-        sub-case completes them; completing one by hand is pinned by a test of its own)."""
+        """To Do / In Progress actions of every case but sub-case steps (their sub-case
+        completes them; see ``complete_subcase_step``)."""
         processes = {row["ref"]: str(row["process"]) for row in self.rows["cases"]}
         return sorted(
             (
@@ -387,6 +388,23 @@ class ReworkMachine(RuleBasedStateMachine):
         data that may flip the conditions of later stages."""
         ref = self._pick(self._open_actions(), action)
         self._command(lambda: self.engine.complete_action(ref, by=by, data=data))
+
+    def _open_subcase_steps(self) -> list[str]:
+        processes = {row["ref"]: str(row["process"]) for row in self.rows["cases"]}
+        return [
+            row["ref"]
+            for row in self.rows["actions"]
+            if S(row["status"]) in OPEN_WORK
+            and self._is_subcase_step(processes[row["case_ref"]], row["action_type"])
+        ]
+
+    @precondition(lambda self: self._open_subcase_steps())
+    @rule(action=INDEX, by=USER)
+    def complete_subcase_step(self, action: int, by: str) -> None:
+        """SC1: an open sub-case step waits for its sub-case (open, by the invariant): it is
+        not completed by hand."""
+        ref = self._pick(self._open_subcase_steps(), action)
+        self._command(lambda: self.engine.complete_action(ref, by=by), expect=False)
 
     @precondition(lambda self: self._open_actions())
     @rule(case=INDEX, steps=st.integers(1, 6), by=USER, data=flip_data())
@@ -659,11 +677,21 @@ class ReworkMachine(RuleBasedStateMachine):
             self._check_subcases(view)
             self._check_rework_points(view, ready)
 
+    def _runner(self, process: str, version: int) -> FlowRunner:
+        """A runner of our own, not the engine's shared one (``runner_for``): its ``loads``
+        would take the workflow the engine released for reuse (``dumps(release=True)``), so
+        the engine would never run that path under this test."""
+        key = (process, version)
+        runner = self.runners.get(key)
+        if runner is None:
+            runner = self.runners[key] = FlowRunner(self.engine.definition(process, version))
+        return runner
+
     def _flow(self, case: CaseRecord, state: str) -> Flow:
         """The stored workflow as the invariants see it (cached by its text)."""
         cached = self.flow_cache.get(state)
         if cached is None:
-            runner = runner_for(self.engine.definition(case.process, case.version))
+            runner = self._runner(case.process, case.version)
             workflow = runner.loads(state)
             steps = [Ready(s.task_id, s.action_id, s.stage) for s in runner.ready_steps(workflow)]
             completed = frozenset(

@@ -20,8 +20,9 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "lifecycle.md"
 
 
 def _case(status: CaseStatus = CaseStatus.DRAFT, **kw: object) -> CaseRecord:
-    return CaseRecord(ref="C-1", process="p", version=1, status=status, created_at=NOW,
-                      created_by="ann", **kw)  # type: ignore[arg-type]
+    return CaseRecord(
+        ref="C-1", process="p", version=1, status=status, created_at=NOW, created_by="ann", **kw
+    )  # type: ignore[arg-type]
 
 
 def test_S7_docs_lifecycle_md_is_generated_from_the_table() -> None:
@@ -73,7 +74,10 @@ def test_S6_status_change_records_who_why_when_and_last_update() -> None:
     later = NOW + timedelta(minutes=5)
     lifecycle.unassign(case, by="bob", now=later, to_queue=True)
     assert (case.status_set_by, case.status_reason, case.status_set_at) == (
-        "bob", "returned to queue", later)
+        "bob",
+        "returned to queue",
+        later,
+    )
     assert (case.updated_by, case.updated_at) == ("bob", later)
 
 
@@ -82,8 +86,9 @@ def test_H3_more_info_reason_must_come_from_the_list_and_nothing_changes() -> No
     case = _case(CaseStatus.IN_PROGRESS)
     before = copy.deepcopy(case)
     with pytest.raises(InvalidArgument, match="not in the configured list"):
-        lifecycle.hold(case, HoldKind.MORE_INFO, by="bob", now=NOW, settings=settings,
-                       reason="Lunch")
+        lifecycle.hold(
+            case, HoldKind.MORE_INFO, by="bob", now=NOW, settings=settings, reason="Lunch"
+        )
     with pytest.raises(InvalidArgument, match="needs a reason"):
         lifecycle.hold(case, HoldKind.MORE_INFO, by="bob", now=NOW, settings=settings)
     assert case == before
@@ -92,19 +97,32 @@ def test_H3_more_info_reason_must_come_from_the_list_and_nothing_changes() -> No
 def test_H4_more_info_pauses_sla_only_with_add_wait_time() -> None:
     on = CaseSettings(add_wait_time_to_due_date=True, more_info_reasons=("x",))
     off = CaseSettings(more_info_reasons=("x",))
-    assert lifecycle.hold(_case(CaseStatus.TO_DO), HoldKind.MORE_INFO, by="b", now=NOW,
-                          settings=on, reason="x").sla == "pause"
-    assert lifecycle.hold(_case(CaseStatus.TO_DO), HoldKind.MORE_INFO, by="b", now=NOW,
-                          settings=off, reason="x").sla is None
+    assert (
+        lifecycle.hold(
+            _case(CaseStatus.TO_DO), HoldKind.MORE_INFO, by="b", now=NOW, settings=on, reason="x"
+        ).sla
+        == "pause"
+    )
+    assert (
+        lifecycle.hold(
+            _case(CaseStatus.TO_DO), HoldKind.MORE_INFO, by="b", now=NOW, settings=off, reason="x"
+        ).sla
+        is None
+    )
 
 
 def test_H6_until_needs_a_future_date_and_sets_a_timer() -> None:
     case = _case(CaseStatus.TO_DO)
     with pytest.raises(InvalidArgument, match="not later than now"):
-        lifecycle.hold(case, HoldKind.UNTIL, by="b", now=NOW, settings=CaseSettings(),
-                       until=NOW)
-    out = lifecycle.hold(case, HoldKind.UNTIL, by="b", now=NOW, settings=CaseSettings(),
-                         until=NOW + timedelta(days=1))
+        lifecycle.hold(case, HoldKind.UNTIL, by="b", now=NOW, settings=CaseSettings(), until=NOW)
+    out = lifecycle.hold(
+        case,
+        HoldKind.UNTIL,
+        by="b",
+        now=NOW,
+        settings=CaseSettings(),
+        until=NOW + timedelta(days=1),
+    )
     assert out.set_timer == ("hold_until", NOW + timedelta(days=1))
     assert case.status is CaseStatus.WAITING
 
@@ -119,13 +137,25 @@ def test_H7_paused_has_no_automatic_exit() -> None:
 
 def test_R3_second_resolution_keeps_the_first() -> None:
     case = _case(CaseStatus.IN_PROGRESS)
-    lifecycle.resolve(case, by="ann", now=NOW, settings=CaseSettings(),
-                      feedback_until=NOW + timedelta(days=2), unfinished_subcases=[])
+    lifecycle.resolve(
+        case,
+        by="ann",
+        now=NOW,
+        settings=CaseSettings(),
+        feedback_until=NOW + timedelta(days=2),
+        unfinished_subcases=[],
+    )
     lifecycle.reopen(case, by="ann", now=NOW)
     lifecycle.start_work(case, by="bob", now=NOW)
     later = NOW + timedelta(hours=1)
-    lifecycle.resolve(case, by="bob", now=later, settings=CaseSettings(),
-                      feedback_until=None, unfinished_subcases=[])
+    lifecycle.resolve(
+        case,
+        by="bob",
+        now=later,
+        settings=CaseSettings(),
+        feedback_until=None,
+        unfinished_subcases=[],
+    )
     assert (case.first_resolved_by, case.first_resolved_at) == ("ann", NOW)
     assert (case.resolved_by, case.resolved_at) == ("bob", later)
     assert case.status is CaseStatus.CLOSED
@@ -134,6 +164,12 @@ def test_R3_second_resolution_keeps_the_first() -> None:
 def test_R1_unfinished_subcases_block_resolution() -> None:
     case = _case(CaseStatus.IN_PROGRESS)
     with pytest.raises(InvalidTransition, match="C-1-1"):
-        lifecycle.resolve(case, by="ann", now=NOW, settings=CaseSettings(),
-                          feedback_until=None, unfinished_subcases=["C-1-1"])
+        lifecycle.resolve(
+            case,
+            by="ann",
+            now=NOW,
+            settings=CaseSettings(),
+            feedback_until=None,
+            unfinished_subcases=["C-1-1"],
+        )
     assert case.status is CaseStatus.IN_PROGRESS and case.first_resolved_at is None

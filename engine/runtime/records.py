@@ -149,3 +149,65 @@ class DefinitionRecord:
     source: bytes
     bpmn: bytes
     deployed_at: datetime
+
+
+#: The parties a defect may be blamed on (V13).
+FAULT_PARTIES: tuple[str, ...] = ("agent", "service centre", "customer")
+
+
+@dataclass
+class DefectRecord:
+    """A defect of a case family (V13, V14), stored once on the family root (SC6).
+
+    ``root_ref`` is the top-most ancestor the defect is shared by, ``case_ref`` the case (the
+    root or one of its sub-cases) where it was added. ``fault_party`` is one of
+    :data:`FAULT_PARTIES`. ``created_by`` is who may edit or delete it under
+    ``restrict_defect_editing`` (V14). ``id`` is None until the store assigns one.
+    """
+
+    id: int | None
+    root_ref: str
+    case_ref: str
+    category: str
+    fault_party: str
+    description: str | None
+    resolved: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class FileRecord:
+    """A file attached to a case family, stored once on the family root (SC6).
+
+    ``uri`` says where the content is (the store keeps no bytes); ``case_ref`` is the case
+    where it was added. ``id`` is None until the store assigns one.
+    """
+
+    id: int | None
+    root_ref: str
+    case_ref: str
+    name: str
+    uri: str
+    media_type: str | None
+    added_by: str
+    added_at: datetime
+
+
+@dataclass
+class LinkRecord:
+    """A relationship from a case to another activity (V8 links list), e.g. ``"created from"``
+    or ``"related"``.
+
+    ``case_ref`` is the case the link belongs to; ``target_ref`` the other activity (a case or
+    an action ref: the store checks it against neither). A sub-case is not a link (SC7).
+    ``id`` is None until the store assigns one.
+    """
+
+    id: int | None
+    case_ref: str
+    target_ref: str
+    relation: str
+    added_by: str
+    added_at: datetime

@@ -118,3 +118,43 @@ class TimerFired:
     fire_at: datetime
     fired_at: datetime
     status: CaseStatus | None = None
+
+
+@dataclass(frozen=True)
+class Defect:
+    """A defect recorded on a case family (V13): shared by a case and its sub-cases (SC6)."""
+
+    id: int
+    case_ref: str
+    category: str
+    fault_party: str
+    description: str | None
+    resolved: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FileItem:
+    """A file attached to a case family (SC6): its name and where it is stored."""
+
+    id: int
+    case_ref: str
+    name: str
+    uri: str
+    media_type: str | None
+    added_by: str
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link from a case (family) to another activity (V8); sub-cases are not links (SC7)."""
+
+    id: int
+    case_ref: str
+    target_ref: str
+    relation: str
+    added_by: str
+    added_at: datetime

@@ -42,8 +42,11 @@ from engine.errors import ConcurrencyConflict
 from engine.runtime.records import (
     ActionRecord,
     CaseRecord,
+    DefectRecord,
     DefinitionRecord,
     EventRecord,
+    FileRecord,
+    LinkRecord,
     TimerRecord,
 )
 from engine.runtime.status import CaseStatus
@@ -52,8 +55,11 @@ from engine.runtime.tables import (
     actions,
     cases,
     counters,
+    defects,
     definitions,
     events,
+    files,
+    links,
     timers,
     workflows,
 )
@@ -76,6 +82,9 @@ def _check_columns() -> None:
         (timers, TimerRecord),
         (events, EventRecord),
         (definitions, DefinitionRecord),
+        (defects, DefectRecord),
+        (files, FileRecord),
+        (links, LinkRecord),
     )
     for table, record in pairs:
         columns = sorted(column.name for column in table.columns)
@@ -91,6 +100,9 @@ _ACTION_SELECT = [actions.c[item.name] for item in fields(ActionRecord)]
 _TIMER_SELECT = [timers.c[item.name] for item in fields(TimerRecord)]
 _EVENT_SELECT = [events.c[item.name] for item in fields(EventRecord)]
 _DEFINITION_SELECT = [definitions.c[item.name] for item in fields(DefinitionRecord)]
+_DEFECT_SELECT = [defects.c[item.name] for item in fields(DefectRecord)]
+_FILE_SELECT = [files.c[item.name] for item in fields(FileRecord)]
+_LINK_SELECT = [links.c[item.name] for item in fields(LinkRecord)]
 _CASE_COLUMNS = tuple(column.name for column in _CASE_SELECT)
 _CASE_VALUES = tuple(name for name in _CASE_COLUMNS if name != "ref")
 _ACTION_COLUMNS = tuple(column.name for column in _ACTION_SELECT)
@@ -168,6 +180,36 @@ _SEL_EVENTS = (
     .order_by(events.c.at, events.c.id)
 )
 _SEL_EVENTS_OF_KINDS = _SEL_EVENTS.where(events.c.kind.in_(sa.bindparam("kinds", expanding=True)))
+
+# shared items (SC6): not on every command's path, so run through SQLAlchemy's execute
+#: Defect columns ``update_defect`` writes; the others say where and by whom it was created.
+_DEFECT_EDITABLE = ("category", "fault_party", "description", "resolved", "updated_at")
+_INS_DEFECT = sa.insert(defects).returning(defects.c.id)
+_UPD_DEFECT = (
+    sa.update(defects)
+    .where(defects.c.id == sa.bindparam("w_id"))
+    .values({name: sa.bindparam(f"v_{name}") for name in _DEFECT_EDITABLE})
+)
+_DEL_DEFECT = sa.delete(defects).where(defects.c.id == sa.bindparam("w_id"))
+_SEL_DEFECT = sa.select(*_DEFECT_SELECT).where(defects.c.id == sa.bindparam("id"))
+_SEL_DEFECTS_OF = (
+    sa.select(*_DEFECT_SELECT)
+    .where(defects.c.root_ref == sa.bindparam("root_ref"))
+    .order_by(defects.c.id)
+)
+_INS_FILE = sa.insert(files).returning(files.c.id)
+_SEL_FILES_OF = (
+    sa.select(*_FILE_SELECT)
+    .where(files.c.root_ref == sa.bindparam("root_ref"))
+    .order_by(files.c.id)
+)
+_INS_LINK = sa.insert(links).returning(links.c.id)
+_SEL_LINKS_OF = (
+    sa.select(*_LINK_SELECT).where(links.c.case_ref == sa.bindparam("ref")).order_by(links.c.id)
+)
+_SEL_LINKED_TO = (
+    sa.select(*_LINK_SELECT).where(links.c.target_ref == sa.bindparam("ref")).order_by(links.c.id)
+)
 
 
 #: The backends the store supports, with their INSERT constructs (for ON CONFLICT upserts).
@@ -379,6 +421,16 @@ _action_from: Callable[..., ActionRecord] = ActionRecord
 _timer_from: Callable[..., TimerRecord] = TimerRecord
 _event_from: Callable[..., EventRecord] = EventRecord
 _definition_from: Callable[..., DefinitionRecord] = DefinitionRecord
+_defect_from: Callable[..., DefectRecord] = DefectRecord
+_file_from: Callable[..., FileRecord] = FileRecord
+_link_from: Callable[..., LinkRecord] = LinkRecord
+
+
+def _new_row(record: DefectRecord | FileRecord | LinkRecord) -> dict[str, Any]:
+    """The INSERT parameters of a shared item not stored yet: every field but ``id``."""
+    if record.id is not None:
+        raise ValueError(f"{type(record).__name__} {record.id} is already stored")
+    return {item.name: getattr(record, item.name) for item in fields(record) if item.name != "id"}
 
 
 class SqlTransaction(StoreTransaction):
@@ -663,6 +715,49 @@ class SqlTransaction(StoreTransaction):
         if chunks > 1:
             found.sort(key=lambda event: (event.at, event.id))
         return found
+
+    # -- items a case family shares (SC6): defects, files, links ---------------------
+    def add_defect(self, record: DefectRecord) -> int:
+        record.id = int(self._run(_INS_DEFECT, _new_row(record)).scalar_one())
+        return record.id
+
+    def update_defect(self, record: DefectRecord) -> None:
+        if record.id is None:
+            raise ValueError("a defect not stored yet (id None) cannot be updated")
+        params: dict[str, Any] = {f"v_{name}": getattr(record, name) for name in _DEFECT_EDITABLE}
+        params["w_id"] = record.id
+        if self._run(_UPD_DEFECT, params).rowcount != 1:
+            raise ConcurrencyConflict(
+                f"defect {record.id} of case {record.root_ref} no longer exists "
+                "(deleted by someone else); reload the case and try again"
+            )
+
+    def delete_defect(self, defect_id: int) -> bool:
+        return self._run(_DEL_DEFECT, {"w_id": defect_id}).rowcount == 1
+
+    def get_defect(self, defect_id: int) -> DefectRecord | None:
+        row = self._run(_SEL_DEFECT, {"id": defect_id}).first()
+        return None if row is None else _defect_from(*row)
+
+    def defects_of(self, root_ref: str) -> list[DefectRecord]:
+        return [_defect_from(*row) for row in self._run(_SEL_DEFECTS_OF, {"root_ref": root_ref})]
+
+    def add_file(self, record: FileRecord) -> int:
+        record.id = int(self._run(_INS_FILE, _new_row(record)).scalar_one())
+        return record.id
+
+    def files_of(self, root_ref: str) -> list[FileRecord]:
+        return [_file_from(*row) for row in self._run(_SEL_FILES_OF, {"root_ref": root_ref})]
+
+    def add_link(self, record: LinkRecord) -> int:
+        record.id = int(self._run(_INS_LINK, _new_row(record)).scalar_one())
+        return record.id
+
+    def links_of(self, case_ref: str) -> list[LinkRecord]:
+        return [_link_from(*row) for row in self._run(_SEL_LINKS_OF, {"ref": case_ref})]
+
+    def linked_to(self, target_ref: str) -> list[LinkRecord]:
+        return [_link_from(*row) for row in self._run(_SEL_LINKED_TO, {"ref": target_ref})]
 
 
 def _is_memory_sqlite(url: sa.URL) -> bool:

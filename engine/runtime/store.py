@@ -19,8 +19,11 @@ from datetime import datetime
 from engine.runtime.records import (
     ActionRecord,
     CaseRecord,
+    DefectRecord,
     DefinitionRecord,
     EventRecord,
+    FileRecord,
+    LinkRecord,
     TimerRecord,
 )
 
@@ -131,9 +134,58 @@ class StoreTransaction(ABC):
         """Events whose ``ref`` is one of ``refs`` (optionally of these kinds), in order of
         time then id."""
 
+    # -- items a case family shares (SC6): defects, files, links ---------------------
+    @abstractmethod
+    def add_defect(self, record: DefectRecord) -> int:
+        """Insert a defect (``record.id`` must be None: ValueError otherwise); returns and sets
+        its id. ``root_ref`` and ``case_ref`` must be cases (checked at commit)."""
+
+    @abstractmethod
+    def update_defect(self, record: DefectRecord) -> None:
+        """Write the editable fields of the stored defect ``record.id``: ``category``,
+        ``fault_party``, ``description``, ``resolved``, ``updated_at``. Where and by whom it was
+        created (``root_ref``, ``case_ref``, ``created_by``, ``created_at``) never change.
+        ValueError when ``record.id`` is None; ConcurrencyConflict when no defect has that id
+        (deleted by someone else). Last writer wins: defects carry no row version."""
+
+    @abstractmethod
+    def delete_defect(self, defect_id: int) -> bool:
+        """Delete a defect; False when there was none with that id."""
+
+    @abstractmethod
+    def get_defect(self, defect_id: int) -> DefectRecord | None: ...
+
+    @abstractmethod
+    def defects_of(self, root_ref: str) -> list[DefectRecord]:
+        """The defects of a case family (stored on its root), by id (the order added)."""
+
+    @abstractmethod
+    def add_file(self, record: FileRecord) -> int:
+        """Insert a file (``record.id`` must be None: ValueError otherwise); returns and sets
+        its id. ``root_ref`` and ``case_ref`` must be cases (checked at commit)."""
+
+    @abstractmethod
+    def files_of(self, root_ref: str) -> list[FileRecord]:
+        """The files of a case family (stored on its root), by id (the order added)."""
+
+    @abstractmethod
+    def add_link(self, record: LinkRecord) -> int:
+        """Insert a link (``record.id`` must be None: ValueError otherwise); returns and sets
+        its id. ``case_ref`` must be a case (checked at commit), ``target_ref`` is not
+        checked; the same (case, target, relation) twice is refused (IntegrityError)."""
+
+    @abstractmethod
+    def links_of(self, case_ref: str) -> list[LinkRecord]:
+        """The links a case holds, by id (the order added)."""
+
+    @abstractmethod
+    def linked_to(self, target_ref: str) -> list[LinkRecord]:
+        """The links pointing at an activity, from any case, by id (the order added)."""
+
 
 class Store(ABC):
-    """A database holding definitions, cases, actions, timers, timeline and workflow state."""
+    """A database holding definitions, cases, actions, timers, timeline, workflow state and
+    the items case families share (defects, files, links)."""
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[StoreTransaction]:

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from engine.runtime.records import FAULT_PARTIES
 from engine.runtime.status import CaseStatus, HoldKind
 
 #: Constraint names are deterministic, so migrations can refer to them.
@@ -232,4 +233,53 @@ events = sa.Table(
     sa.Column("by", sa.String()),
     sa.Column("details", sa.JSON(), nullable=False),
     sa.Index("ix_events_ref_at_id", "ref", "at", "id"),
+)
+
+# -- items a case family shares (SC6), stored once on the family root ----------------------
+#: The CHECK of ``defects.fault_party`` (V13); revision 0002 spells out the same text.
+FAULT_PARTY_CHECK = "fault_party IN ({})".format(", ".join(f"'{p}'" for p in FAULT_PARTIES))
+
+defects = sa.Table(
+    "defects",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("root_ref", sa.String(), _fk("cases.ref"), nullable=False),
+    sa.Column("case_ref", sa.String(), _fk("cases.ref"), nullable=False),
+    sa.Column("category", sa.String(), nullable=False),
+    sa.Column("fault_party", sa.String(), nullable=False),
+    sa.Column("description", sa.Text()),
+    sa.Column("resolved", sa.Boolean(), nullable=False),
+    sa.Column("created_by", sa.String(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint(FAULT_PARTY_CHECK, name="fault_party"),
+    sa.Index("ix_defects_root_ref_id", "root_ref", "id"),
+)
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("root_ref", sa.String(), _fk("cases.ref"), nullable=False),
+    sa.Column("case_ref", sa.String(), _fk("cases.ref"), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("uri", sa.Text(), nullable=False),
+    sa.Column("media_type", sa.String()),
+    sa.Column("added_by", sa.String(), nullable=False),
+    sa.Column("added_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_files_root_ref_id", "root_ref", "id"),
+)
+
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("case_ref", sa.String(), _fk("cases.ref"), nullable=False),
+    sa.Column("target_ref", sa.String(), nullable=False),
+    sa.Column("relation", sa.String(), nullable=False),
+    sa.Column("added_by", sa.String(), nullable=False),
+    sa.Column("added_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("case_ref", "target_ref", "relation"),
+    sa.Index("ix_links_case_ref_id", "case_ref", "id"),
+    sa.Index("ix_links_target_ref_id", "target_ref", "id"),
 )

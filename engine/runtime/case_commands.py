@@ -1,0 +1,410 @@
+"""Case commands of ``engine.Engine``: creation, statuses and assignment, holds, replies,
+resolution, timers, edits and keep-with-me.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.errors import InvalidArgument, NotFound, PermissionDenied
+from engine.runtime import lifecycle, sla
+from engine.runtime.arguments import _actor, _aware, _json_data
+from engine.runtime.kernel import EngineCore, _Command
+from engine.runtime.lifecycle import Command, Outcome
+from engine.runtime.records import CaseRecord, EventRecord, LinkRecord
+from engine.runtime.snapshots import Case, TimerFired
+from engine.runtime.status import CaseStatus, HoldKind
+from engine.runtime.store import StoreTransaction
+
+
+class CaseCommands(EngineCore):
+    """C, S, H, R, V: commands that change a case."""
+
+    # -- C: creation -------------------------------------------------------------------------
+
+    def create_case(
+        self,
+        process: str,
+        *,
+        by: str,
+        title: str | None = None,
+        customer: str | None = None,
+        contract: str | None = None,
+        service: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        submit: bool = False,
+        how: str = "manual",
+        owner: str | None = None,
+        queue: str | None = None,
+        calendar: str | None = None,
+        version: int | None = None,
+        original_request_at: datetime | None = None,
+    ) -> Case:
+        """A new case: Draft, or To Do when ``submit`` (C1-C4)."""
+        by = _actor(by)
+        payload = _json_data(data)
+        original = _aware(original_request_at, "original_request_at")
+        with self.store.transaction() as tx:
+            case = self._new_case(
+                tx,
+                process,
+                by=by,
+                title=title,
+                customer=customer,
+                contract=contract,
+                service=service,
+                data=payload,
+                how=how,
+                owner=owner,
+                queue=queue,
+                calendar=calendar,
+                version=version,
+                original_request_at=original,
+            )
+            cmd = _Command(self, tx, case)
+            if submit:
+                self._apply(cmd, lifecycle.submit(case, by=by, now=cmd.now), by)
+            return self._case_result(cmd)
+
+    def _new_case(
+        self,
+        tx: StoreTransaction,
+        process: str,
+        *,
+        by: str,
+        data: dict[str, Any],
+        how: str,
+        title: str | None = None,
+        customer: str | None = None,
+        contract: str | None = None,
+        service: str | None = None,
+        owner: str | None = None,
+        queue: str | None = None,
+        calendar: str | None = None,
+        version: int | None = None,
+        original_request_at: datetime | None = None,
+        parent: str | None = None,
+        ref: str | None = None,
+        created_from: str | None = None,
+    ) -> CaseRecord:
+        definition = self._definition(tx, process, version)
+        model = definition.model
+        settings = model.settings
+        if calendar is not None and model.calendar(calendar) is None:
+            raise NotFound(f"calendar {calendar!r} is not defined for process {process!r}")
+        now = self.clock.now()
+        case = CaseRecord(
+            ref=ref or f"C-{tx.next_number('case')}",
+            process=model.id,
+            version=model.version,
+            status=CaseStatus.DRAFT,
+            created_at=now,
+            created_by=by,
+            created_how=how,
+            title=title if title is not None else model.name,
+            customer=customer if customer is not None else model.customer,
+            contract=contract if contract is not None else model.contract,
+            service=service if service is not None else model.service,
+            owner=owner or by,
+            queue=queue or settings.queue,
+            calendar=calendar or settings.calendar,
+            data=data,
+            original_request_at=original_request_at or now,
+            keep_with_me=settings.keep_with_me,
+            keep_actions_with_me=settings.keep_actions_with_me,
+            status_set_by=by,
+            status_reason=f"created ({how})",
+            status_set_at=now,
+            updated_by=by,
+            updated_at=now,
+            parent=parent,
+            created_from=created_from,
+        )
+        tx.insert_case(case)
+        tx.append_event(
+            EventRecord(
+                ref=case.ref,
+                case_ref=case.ref,
+                at=now,
+                kind="created",
+                by=by,
+                details={
+                    "how": how,
+                    "process": model.id,
+                    "version": model.version,
+                    "from": created_from,
+                    "to": CaseStatus.DRAFT.value,
+                },
+            )
+        )
+        return case
+
+    def submit(self, ref: str, *, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            self._apply(cmd, lifecycle.submit(cmd.case, by=by, now=cmd.now), by)
+            return self._case_result(cmd)
+
+    # -- S: statuses and assignment -------------------------------------------------------
+
+    def start_work(self, ref: str, *, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            self._apply(cmd, lifecycle.start_work(cmd.case, by=by, now=cmd.now), by)
+            return self._case_result(cmd)
+
+    def set_status(
+        self, ref: str, status: CaseStatus | str, *, by: str, reason: str | None = None
+    ) -> Case:
+        by = _actor(by)
+        try:
+            target = CaseStatus.parse(status)
+        except ValueError as err:
+            raise InvalidArgument(f"case {ref}: {err}") from None
+        with self._case_command(ref) as cmd:
+            out = lifecycle.set_status(cmd.case, target, by=by, reason=reason, now=cmd.now)
+            self._apply(cmd, out, by)
+            return self._case_result(cmd)
+
+    def assign(self, ref: str, to: str, *, by: str) -> Case:
+        by = _actor(by)
+        to = _actor(to, "to")
+        with self._case_command(ref) as cmd:
+            self._apply(cmd, lifecycle.assign(cmd.case, to, by=by, now=cmd.now), by)
+            return self._case_result(cmd)
+
+    def unassign(self, ref: str, *, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            self._apply(cmd, lifecycle.unassign(cmd.case, by=by, now=cmd.now), by)
+            return self._case_result(cmd)
+
+    def return_to_queue(self, ref: str, *, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            out = lifecycle.unassign(cmd.case, by=by, now=cmd.now, to_queue=True)
+            self._apply(cmd, out, by)
+            return self._case_result(cmd)
+
+    # -- H: holds ------------------------------------------------------------------------------
+
+    def hold(
+        self,
+        ref: str,
+        kind: HoldKind | str,
+        *,
+        by: str,
+        reason: str | None = None,
+        until: datetime | None = None,
+    ) -> Case:
+        by = _actor(by)
+        try:
+            hold_kind = HoldKind.parse(kind)
+        except ValueError as err:
+            raise InvalidArgument(f"case {ref}: {err}") from None
+        until = _aware(until, "until")
+        with self._case_command(ref) as cmd:
+            out = lifecycle.hold(
+                cmd.case,
+                hold_kind,
+                by=by,
+                now=cmd.now,
+                settings=cmd.definition.model.settings,
+                reason=reason,
+                until=until,
+            )
+            self._apply(cmd, out, by)
+            return self._case_result(cmd)
+
+    def reply(self, ref: str, *, body: str, sender: str | None = None) -> Case:
+        """A comment or email reply arrives (H9, R2, R4, V15)."""
+        if not isinstance(body, str):
+            raise InvalidArgument(f"case {ref}: reply body must be text")
+        with self._case_command(ref) as cmd:
+            case = cmd.case
+            if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
+                new = self._new_case(
+                    cmd.tx,
+                    case.process,
+                    by=sender or "email",
+                    data=dict(case.data),
+                    how="email",
+                    title=case.title,
+                    customer=case.customer,
+                    contract=case.contract,
+                    service=case.service,
+                    queue=case.queue,
+                    calendar=case.calendar,
+                    original_request_at=case.original_request_at,
+                    created_from=case.ref,
+                )
+                new_cmd = _Command(self, cmd.tx, new)
+                # V8: the new activity is linked from the closed case (the case itself is
+                # unchanged); it records where it came from (C4).
+                cmd.tx.add_link(
+                    LinkRecord(
+                        id=None,
+                        case_ref=case.ref,
+                        target_ref=new.ref,
+                        relation="created from",
+                        added_by=sender or "email",
+                        added_at=cmd.now,
+                    )
+                )
+                self._event(
+                    new_cmd,
+                    "reply",
+                    sender,
+                    {"body": body, "sender": sender, "to_closed_case": case.ref},
+                )
+                self._apply(
+                    new_cmd, lifecycle.submit(new, by=sender or "email", now=cmd.now), sender
+                )
+                return self._case_result(new_cmd)
+            out = lifecycle.reply(case, sender=sender, now=cmd.now)
+            out.details["body"] = body
+            self._apply(cmd, out, sender)
+            return self._case_result(cmd)
+
+    # -- R: resolution ----------------------------------------------------------------------
+
+    def resolve(self, ref: str, *, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            settings = cmd.definition.model.settings
+            window = settings.feedback_window
+            feedback_until = cmd.now + timedelta(minutes=window.total_minutes) if window else None
+            unfinished = [s.ref for s in cmd.tx.subcases_of(ref) if s.status.is_open]
+            out = lifecycle.resolve(
+                cmd.case,
+                by=by,
+                now=cmd.now,
+                settings=settings,
+                feedback_until=feedback_until,
+                unfinished_subcases=unfinished,
+            )
+            self._apply(cmd, out, by)
+            return self._case_result(cmd)
+
+    def reopen(self, ref: str, *, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            self._apply(cmd, lifecycle.reopen(cmd.case, by=by, now=cmd.now), by)
+            return self._case_result(cmd)
+
+    def cancel(self, ref: str, *, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            self._apply(cmd, lifecycle.cancel(cmd.case, by=by, now=cmd.now), by)
+            return self._case_result(cmd)
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    def tick(self) -> list[TimerFired]:
+        """Fire every timer due at ``clock.now()``, each exactly once, each in its own
+        transaction (H6 wake-ups, R4 feedback windows)."""
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            due = tx.due_timers(now)
+        fired: list[TimerFired] = []
+        for timer in due:
+            assert timer.id is not None
+            with self.store.transaction() as tx:
+                if not tx.mark_fired(timer.id, now):
+                    continue  # another engine fired or cancelled it meanwhile
+                case = tx.get_case(timer.case_ref)
+                if case is None:
+                    continue
+                cmd = _Command(self, tx, case)
+                out: Outcome | None
+                if timer.kind == "hold_until":
+                    out = lifecycle.wake_up(case, now=now)
+                elif timer.kind == "feedback_window":
+                    out = lifecycle.close(case, now=now)
+                else:
+                    raise ValueError(f"unknown timer kind {timer.kind!r} on case {case.ref}")
+                if out is not None:
+                    out.details["timer"] = timer.kind
+                    self._apply(cmd, out, None)
+                fired.append(TimerFired(timer.kind, case.ref, timer.fire_at, now, case.status))
+        return fired
+
+    def open_case(self, ref: str, *, by: str) -> Case:
+        """A person opens the case: clears ``highlighted`` (H8, V15)."""
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            if cmd.case.highlighted:
+                cmd.case.highlighted = False
+                cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)
+
+    # -- V: edits ---------------------------------------------------------------------------
+
+    def set_title(self, ref: str, title: str, *, by: str) -> Case:
+        by = _actor(by)
+        if not isinstance(title, str) or not title.strip():
+            raise InvalidArgument(f"case {ref}: title must be a non-empty string")
+        with self._case_command(ref) as cmd:
+            lifecycle.check(cmd.case, Command.EDIT, "set_title")
+            if not cmd.definition.model.settings.allow_title_edit:
+                raise PermissionDenied(
+                    f"case {ref} is {cmd.case.status.value}: set_title refused: process "
+                    f"{cmd.case.process!r} does not allow title edits (V3)"
+                )
+            previous = cmd.case.title
+            cmd.case.title = title
+            cmd.case.updated_by, cmd.case.updated_at = by, cmd.now
+            self._event(cmd, "title_set", by, {"title": title, "previous": previous})
+            cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)
+
+    def override_due(self, ref: str, due: datetime, *, by: str) -> Case:
+        by = _actor(by)
+        new_due = _aware(due, "due")
+        if new_due is None:
+            raise InvalidArgument(f"case {ref}: override_due needs a date/time")
+        with self._case_command(ref) as cmd:
+            lifecycle.check(cmd.case, Command.EDIT, "override_due")
+            if not cmd.definition.model.settings.allow_due_date_override:
+                raise PermissionDenied(
+                    f"case {ref} is {cmd.case.status.value}: override_due refused: process "
+                    f"{cmd.case.process!r} does not allow due date overrides (V5)"
+                )
+            sla.override_due(cmd.case, new_due, cmd.now, cmd.calendar)
+            cmd.case.updated_by, cmd.case.updated_at = by, cmd.now
+            self._event(cmd, "due_overridden", by, {"due": new_due.isoformat()})
+            cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)
+
+    # -- V9: keep with me -------------------------------------------------------------------
+
+    def set_keep_with_me(self, ref: str, value: bool, *, by: str) -> Case:
+        """V9: keep the case with the current user: it is assigned to ``by``."""
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            lifecycle.check(cmd.case, Command.EDIT, "keep_with_me")
+            cmd.case.keep_with_me = bool(value)
+            if value and cmd.case.assignee != by:
+                cmd.case.assignee = by
+                cmd.case.last_assignee = by
+            cmd.case.updated_by, cmd.case.updated_at = by, cmd.now
+            self._event(cmd, "setting_changed", by, {"keep_with_me": bool(value)})
+            cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)
+
+    def set_keep_actions_with_me(self, ref: str, value: bool, *, by: str) -> Case:
+        """V9, RW10: new actions of the case go to its assignee (taking priority over the
+        rework rule of assigning them to whoever did them before)."""
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            lifecycle.check(cmd.case, Command.EDIT, "keep_actions_with_me")
+            cmd.case.keep_actions_with_me = bool(value)
+            if value and cmd.case.assignee is None:
+                cmd.case.assignee = by
+                cmd.case.last_assignee = by
+            cmd.case.updated_by, cmd.case.updated_at = by, cmd.now
+            self._event(cmd, "setting_changed", by, {"keep_actions_with_me": bool(value)})
+            cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from engine.runtime.action_commands import ActionCommands
 from engine.runtime.case_commands import CaseCommands
 from engine.runtime.case_queries import CaseQueries
+from engine.runtime.contact_commands import ContactCommands
 from engine.runtime.item_commands import ItemCommands
 from engine.runtime.kernel import DEFAULT_URL
 from engine.runtime.rework_commands import ReworkCommands
@@ -20,7 +21,13 @@ __all__ = ["DEFAULT_URL", "Engine"]
 
 
 class Engine(
-    CaseCommands, CaseQueries, ActionCommands, SubcaseCommands, ReworkCommands, ItemCommands
+    CaseCommands,
+    CaseQueries,
+    ActionCommands,
+    SubcaseCommands,
+    ReworkCommands,
+    ItemCommands,
+    ContactCommands,
 ):
     """Runs cases of deployed process definitions, durably, on an injected clock."""
 

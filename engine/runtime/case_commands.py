@@ -4,13 +4,14 @@ resolution, timers, edits and keep-with-me.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.errors import InvalidArgument, NotFound, PermissionDenied
+from engine.errors import InvalidArgument, InvalidTransition, NotFound, PermissionDenied
 from engine.runtime import lifecycle, sla
 from engine.runtime.arguments import _actor, _aware, _json_data
+from engine.runtime.contacts import SUBJECT, missing_required, new_contact
 from engine.runtime.kernel import EngineCore, _Command
 from engine.runtime.lifecycle import Command, Outcome
 from engine.runtime.records import CaseRecord, EventRecord, LinkRecord
@@ -41,11 +42,16 @@ class CaseCommands(EngineCore):
         calendar: str | None = None,
         version: int | None = None,
         original_request_at: datetime | None = None,
+        contacts: Sequence[str] | None = None,
     ) -> Case:
-        """A new case: Draft, or To Do when ``submit`` (C1-C4)."""
+        """A new case: Draft, or To Do when ``submit`` (C1-C4). ``contacts``: email addresses
+        or names; the first gets the default tags (V11), the others *subject*."""
         by = _actor(by)
         payload = _json_data(data)
         original = _aware(original_request_at, "original_request_at")
+        people = [
+            new_contact(who, None if i == 0 else [SUBJECT]) for i, who in enumerate(contacts or [])
+        ]
         with self.store.transaction() as tx:
             case = self._new_case(
                 tx,
@@ -63,10 +69,25 @@ class CaseCommands(EngineCore):
                 version=version,
                 original_request_at=original,
             )
+            case.contacts = people
             cmd = _Command(self, tx, case)
             if submit:
-                self._apply(cmd, lifecycle.submit(case, by=by, now=cmd.now), by)
+                self._submit(cmd, by)
             return self._case_result(cmd)
+
+    def _submit(self, cmd: _Command, by: str) -> None:
+        """C2, C3, V10: submit, refused while a mandatory contact tag is missing."""
+        lifecycle.check(cmd.case, Command.SUBMIT)
+        missing = missing_required(
+            cmd.case.contacts, cmd.definition.model.settings.required_contacts
+        )
+        if missing:
+            raise InvalidTransition(
+                f"case {cmd.case.ref} is {cmd.case.status.value}: cannot submit without a "
+                + " and a ".join(missing)
+                + " (V10)"
+            )
+        self._apply(cmd, lifecycle.submit(cmd.case, by=by, now=cmd.now), by)
 
     def _new_case(
         self,
@@ -144,7 +165,7 @@ class CaseCommands(EngineCore):
     def submit(self, ref: str, *, by: str) -> Case:
         by = _actor(by)
         with self._case_command(ref) as cmd:
-            self._apply(cmd, lifecycle.submit(cmd.case, by=by, now=cmd.now), by)
+            self._submit(cmd, by)
             return self._case_result(cmd)
 
     # -- S: statuses and assignment -------------------------------------------------------

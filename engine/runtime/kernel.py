@@ -227,6 +227,7 @@ class EngineCore:
         details = dict(out.details)
         if out.status_changed:
             details.setdefault("reason", case.status_reason)
+            details.setdefault("assignee", case.assignee)  # V12: who works from now on
         self._event(cmd, out.event, by, details)
         if out.close_open_actions:
             self._close_open_actions(cmd, out.event, by)

@@ -1,0 +1,118 @@
+"""Contacts and their relationship tags (V10, V11), and time tracking (V12): pure functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+PRIMARY = "primary contact"
+REQUESTER = "requester"
+SUBJECT = "subject"
+CC = "cc"
+#: V11: what a contact added by hand gets unless told otherwise.
+DEFAULT_TAGS: tuple[str, ...] = (PRIMARY, REQUESTER, SUBJECT)
+#: Tags one contact at a time holds: giving them to a contact takes them from the others.
+SINGLE_HOLDER_TAGS = frozenset({PRIMARY, REQUESTER})
+#: V10: the ``required_contacts`` setting's words and the tags they require.
+REQUIRED_TAGS = {"primary": PRIMARY, "primary contact": PRIMARY, "requester": REQUESTER}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def decode_name(email: str) -> tuple[str, str]:
+    """V11: first and last name from an address: ``jane.doe@x.com`` -> ("Jane", "Doe")."""
+    local = email.split("@", 1)[0]
+    parts = [p for p in re.split(r"[._\-+]+", local) if p and not p.isdigit()]
+    if not parts:
+        return ("", "")
+    first = parts[0].capitalize()
+    last = " ".join(p.capitalize() for p in parts[1:])
+    return (first, last)
+
+
+def new_contact(who: str, tags: Iterable[str] | None) -> dict[str, Any]:
+    """A contact from an email address (names decoded) or a plain name."""
+    who = who.strip()
+    chosen = list(DEFAULT_TAGS if tags is None else dict.fromkeys(tags))
+    if _EMAIL.match(who):
+        first, last = decode_name(who)
+        return {"email": who, "first_name": first, "last_name": last, "tags": chosen}
+    first, _, last = who.partition(" ")
+    return {"email": None, "first_name": first, "last_name": last.strip(), "tags": chosen}
+
+
+def contact_key(contact: dict[str, Any]) -> str:
+    """How a contact is named in commands: its email, else its full name."""
+    if contact.get("email"):
+        return str(contact["email"])
+    return f"{contact.get('first_name', '')} {contact.get('last_name', '')}".strip()
+
+
+def give_tags(contacts: list[dict[str, Any]], target: dict[str, Any], tags: Iterable[str]) -> None:
+    """Give ``tags`` to ``target``, moving single-holder tags away from the other contacts."""
+    for tag in tags:
+        if tag in SINGLE_HOLDER_TAGS:
+            for other in contacts:
+                if other is not target and tag in other.get("tags", []):
+                    other["tags"] = [t for t in other["tags"] if t != tag]
+        if tag not in target["tags"]:
+            target["tags"].append(tag)
+
+
+def missing_required(contacts: list[dict[str, Any]], required: Iterable[str]) -> list[str]:
+    """V10: the required tags no contact holds."""
+    held = {t for c in contacts for t in c.get("tags", [])}
+    return [REQUIRED_TAGS.get(r, r) for r in required if REQUIRED_TAGS.get(r, r) not in held]
+
+
+@dataclass(frozen=True)
+class TimeTracking:
+    """V12: working sessions on an activity: total and per resource."""
+
+    total: timedelta
+    by_resource: dict[str, timedelta] = field(default_factory=dict)
+    sessions: tuple[tuple[str, datetime, datetime | None], ...] = ()
+
+
+_ACTION_ENDS = {"action_completed", "action_refused", "action_failed", "action_closed"}
+
+
+def track_time(
+    events: Iterable[tuple[str, datetime, dict[str, Any]]], now: datetime
+) -> TimeTracking:
+    """Sessions from timeline events ``(kind, at, details)`` of one activity, oldest first.
+
+    A case is worked while In Progress (its ``assignee`` is recorded on each status change); an
+    action from ``action_started`` until it is completed, refused, failed or closed. A session
+    still open counts up to ``now``.
+    """
+    sessions: list[tuple[str, datetime, datetime | None]] = []
+    open_by: str | None = None
+    open_at: datetime | None = None
+
+    def close(at: datetime) -> None:
+        nonlocal open_by, open_at
+        if open_by is not None and open_at is not None:
+            sessions.append((open_by, open_at, at))
+        open_by, open_at = None, None
+
+    for kind, at, details in events:
+        if kind == "action_started":
+            close(at)
+            open_by, open_at = details.get("assignee"), at
+        elif kind in _ACTION_ENDS:
+            close(at)
+        elif "to" in details:
+            if details.get("from") == "In Progress":
+                close(at)
+            if details.get("to") == "In Progress" and details.get("assignee"):
+                open_by, open_at = details["assignee"], at
+    if open_by is not None and open_at is not None:
+        sessions.append((open_by, open_at, None))
+    by_resource: dict[str, timedelta] = {}
+    for who, start, end in sessions:
+        by_resource[who] = by_resource.get(who, timedelta()) + ((end or now) - start)
+    return TimeTracking(sum(by_resource.values(), timedelta()), by_resource, tuple(sessions))

@@ -239,6 +239,52 @@ class CaseCommands(EngineCore):
             self._apply(cmd, out, by)
             return self._case_result(cmd)
 
+    def receive_email(
+        self, mailbox: str, *, sender: str, subject: str | None = None, body: str = ""
+    ) -> Case:
+        """C1: an inbound email to a mailbox route starts a case of the process the route
+        belongs to (enabled routes only; the latest deployed version). The case is submitted,
+        its title is the subject and the sender its contact; a route in test mode marks the
+        case ``data["test_mode"] = True``."""
+        sender = _actor(sender, "sender")
+        if not isinstance(mailbox, str) or not mailbox.strip():
+            raise InvalidArgument("receive_email needs the mailbox the email was sent to")
+        with self.store.transaction() as tx:
+            latest: dict[str, int] = {}
+            for process, version in tx.definition_keys():
+                latest[process] = max(version, latest.get(process, 0))
+            matches = []
+            for process, version in sorted(latest.items()):
+                model = self._definition(tx, process, version).model
+                for route in model.settings.email_routes:
+                    if route.enabled and route.mailbox.lower() == mailbox.strip().lower():
+                        matches.append((process, version, route.test_mode))
+            if not matches:
+                raise NotFound(f"no enabled mailbox route {mailbox!r} in the deployed processes")
+            if len(matches) > 1:
+                names = ", ".join(m[0] for m in matches)
+                raise InvalidArgument(f"mailbox {mailbox!r} routes to several processes: {names}")
+            process, version, test_mode = matches[0]
+            case = self._new_case(
+                tx,
+                process,
+                by=sender,
+                data={"test_mode": True} if test_mode else {},
+                how="email",
+                title=subject or None,
+                version=version,
+            )
+            case.contacts = [new_contact(sender, None)]
+            cmd = _Command(self, tx, case)
+            self._event(
+                cmd,
+                "email_received",
+                sender,
+                {"mailbox": mailbox, "subject": subject, "body": body, "test_mode": test_mode},
+            )
+            self._submit(cmd, sender)
+            return self._case_result(cmd)
+
     def reply(self, ref: str, *, body: str, sender: str | None = None) -> Case:
         """A comment or email reply arrives (H9, R2, R4, V15)."""
         if not isinstance(body, str):

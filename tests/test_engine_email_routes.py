@@ -1,0 +1,43 @@
+"""C1: a case started by an inbound email to a configured mailbox route."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engine import CaseStatus, Engine, ManualClock, NotFound
+
+PROCESSES = Path(__file__).resolve().parents[1] / "processes"
+
+
+@pytest.fixture()
+def eng() -> Engine:
+    engine = Engine("sqlite:///:memory:", clock=ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    for name in ("fraud_check.yaml", "claim.yaml", "complaint.bpmn"):
+        engine.deploy(PROCESSES / name)
+    return engine
+
+
+def test_C1_email_to_a_mailbox_route_starts_a_submitted_case_of_its_process(eng: Engine) -> None:
+    case = eng.receive_email(
+        "Claims@Acme.example", sender="jane.doe@x.com", subject="Hail damage", body="Photos."
+    )
+    assert (case.process, case.status, case.created_how) == ("claim", CaseStatus.TO_DO, "email")
+    assert case.title == "Hail damage" and case.created_by == "jane.doe@x.com"
+    assert case.contacts[0]["first_name"] == "Jane"
+    assert case.due is not None and "test_mode" not in case.data
+    [event] = eng.timeline(case.ref, kinds=["email_received"])
+    assert event.details["body"] == "Photos." and event.details["test_mode"] is False
+
+
+def test_C1_SC4_test_mode_route_marks_the_case(eng: Engine) -> None:
+    case = eng.receive_email("claims-test@acme.example", sender="qa@acme.example")
+    assert case.data == {"test_mode": True}
+
+
+def test_C1_unknown_mailbox_is_not_found_and_creates_nothing(eng: Engine) -> None:
+    with pytest.raises(NotFound, match="no enabled mailbox route"):
+        eng.receive_email("nobody@acme.example", sender="x@y.com")
+    assert eng.create_case("claim", by="ann").ref == "C-1"

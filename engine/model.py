@@ -163,6 +163,24 @@ class CaseSettings:
     required_contacts: tuple[str, ...] = ()
 
 
+DATA_FIELD_TYPES: tuple[str, ...] = ("text", "number", "boolean", "date")
+"""Types a smart-card data field may declare (V16)."""
+
+
+@dataclass(frozen=True)
+class DataField:
+    """A custom data field of the case, shown as a smart card (V16).
+
+    ``name`` is the key of the value in the case data; ``type`` one of
+    :data:`DATA_FIELD_TYPES`; ``label`` the caption shown (the name when absent).
+    """
+
+    name: str
+    type: str
+    label: str | None = None
+    required: bool = False
+
+
 @dataclass(frozen=True)
 class ProcessModel:
     """Everything a case needs to know about its process, as plain comparable data."""
@@ -176,6 +194,7 @@ class ProcessModel:
     settings: CaseSettings = field(default_factory=CaseSettings)
     stages: tuple[StageDef, ...] = ()
     calendars: tuple[CalendarDef, ...] = ()
+    data_fields: tuple[DataField, ...] = ()
 
     # -- lookups -----------------------------------------------------------------------
     def calendar(self, name: str) -> CalendarDef | None:

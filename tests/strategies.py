@@ -4,10 +4,11 @@
 definition could produce (and that the BPMN reader accepts): 1-5 stages of 1-4 actions with at
 least one action in the flow, unique ids, optional conditions from a small safe grammar,
 parallel stages, manual-only actions, robots, sub-case steps, due rules, every case setting and
-0-2 calendars. Texts include XML-special characters and non-ASCII letters.
+0-2 calendars and 0-3 data fields (V16). Texts include XML-special characters and non-ASCII letters.
 
 The smaller strategies (:func:`idents`, :func:`texts`, :func:`conditions`, :func:`due_rules`,
-:func:`calendars`, :func:`case_settings`) are public so other tests can reuse them.
+:func:`calendars`, :func:`case_settings`, :func:`data_fields`) are public so other tests can
+reuse them.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from datetime import date, time
 from hypothesis import strategies as st
 
 from engine.model import (
+    DATA_FIELD_TYPES,
     ActionDef,
     CalendarDef,
     CaseSettings,
+    DataField,
     DueRule,
     DueUnit,
     EmailRoute,
@@ -34,6 +37,7 @@ __all__ = [
     "calendars",
     "case_settings",
     "conditions",
+    "data_fields",
     "due_rules",
     "idents",
     "process_models",
@@ -214,9 +218,21 @@ def action_defs(
 
 
 @st.composite
+def data_fields(draw: st.DrawFn, name: str | None = None) -> DataField:
+    """A smart-card data field (V16), named ``name`` or a drawn id."""
+    return DataField(
+        name=name if name is not None else draw(_IDENT),
+        type=draw(st.sampled_from(DATA_FIELD_TYPES)),
+        label=draw(_OPT_TEXT),
+        required=draw(_BOOL),
+    )
+
+
+@st.composite
 def process_models(draw: st.DrawFn) -> ProcessModel:
     """A valid process model (see the module docs)."""
     calendar_names = tuple(draw(st.lists(_IDENT, max_size=2, unique=True)))
+    field_names = draw(st.lists(_IDENT, max_size=3, unique=True))
     subcases = tuple(draw(st.lists(_IDENT, max_size=2, unique=True)))
     sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=5))
     ids = draw(st.lists(_IDENT, min_size=sum(sizes), max_size=sum(sizes), unique=True))
@@ -247,4 +263,5 @@ def process_models(draw: st.DrawFn) -> ProcessModel:
         settings=draw(case_settings(calendar_names, subcases)),
         stages=tuple(stages),
         calendars=tuple(draw(calendars(name)) for name in calendar_names),
+        data_fields=tuple(draw(data_fields(name)) for name in field_names),
     )

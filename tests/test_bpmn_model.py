@@ -194,7 +194,14 @@ def test_the_example_of_the_mapping_document_loads() -> None:
 
 
 def test_vocabulary_covers_every_model_field() -> None:
-    case_fields = {a.field for a in MODEL_ATTRS} | {"id", "name", "settings", "stages", "calendars"}
+    case_fields = {a.field for a in MODEL_ATTRS} | {
+        "id",
+        "name",
+        "settings",
+        "stages",
+        "calendars",
+        "data_fields",
+    }
     assert case_fields == {f.name for f in dataclasses.fields(ProcessModel)}
     settings = (
         {a.field for a in SETTINGS_ATTRS}

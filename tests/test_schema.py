@@ -56,7 +56,7 @@ def test_schema_is_read_from_the_repository_file() -> None:
 
 def test_every_object_refuses_unknown_keys_and_documents_every_property() -> None:
     objects = walk(schema())
-    assert len(objects) == 6  # top level, calendar, hours, stage, action, email route
+    assert len(objects) == 7  # top level, calendar, hours, stage, action, email route, data field
     for where, node in objects:
         assert node.get("additionalProperties") is False, where
         for name, prop in node["properties"].items():

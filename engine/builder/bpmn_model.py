@@ -2,8 +2,9 @@
 
 The mapping is described in ``docs/bpmn-mapping.md``; :mod:`engine.builder.compiler` writes
 it. A process carrying ``caseloom:case`` in its ``bpmn:extensionElements`` is read from its
-extensions (stages, actions, settings, calendars), which are validated: every problem found is
-collected, with element id and line, into one :class:`~engine.errors.DefinitionError`.
+extensions (stages, actions, settings, calendars, data fields), which are validated: every
+problem found is collected, with element id and line, into one
+:class:`~engine.errors.DefinitionError`.
 A plain BPMN process (no caseloom extensions) becomes a one-stage model whose actions are its
 tasks.
 
@@ -13,6 +14,7 @@ compiler, so writer and reader cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -30,10 +32,12 @@ from engine.errors import DefinitionError, Problem, ProblemCollector
 from engine.expressions import ExpressionError, parse_condition
 from engine.model import (
     BUILTIN_CALENDARS,
+    DATA_FIELD_TYPES,
     WEEKDAYS,
     ActionDef,
     CalendarDef,
     CaseSettings,
+    DataField,
     DueRule,
     EmailRoute,
     ProcessModel,
@@ -166,6 +170,7 @@ FLOW_NODES: frozenset[str] = frozenset(
 )
 """BPMN flow nodes (what a stage entry may be)."""
 
+_DATA_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _BOOL_WORDS = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -465,6 +470,7 @@ class _CaseChildren:
 
     lists: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     calendars: list[CalendarDef] = field(default_factory=list)
+    data_fields: list[DataField] = field(default_factory=list)
     stages: list[_StageListing] = field(default_factory=list)
 
 
@@ -549,6 +555,7 @@ class _CaseReader:
             settings=settings_value,
             stages=stages,
             calendars=tuple(children.calendars),
+            data_fields=tuple(children.data_fields),
             **fields,
         )
         task_stages = self.graph.members(
@@ -589,6 +596,10 @@ class _CaseReader:
                 calendar = self.calendar(child)
                 key = calendar.name
                 found.calendars.append(calendar)
+            elif local == "dataField":
+                data_field = self.data_field(child)
+                key = data_field.name
+                found.data_fields.append(data_field)
             elif local == "stage":
                 listing = self.stage_listing(child, len(found.stages) + 1)
                 key = listing.name
@@ -606,6 +617,31 @@ class _CaseReader:
             mailbox=self.text(element, "mailbox", required=True) or "",
             enabled=self.typed(element, Attr("enabled", "enabled", AttrKind.BOOL), True),
             test_mode=self.typed(element, Attr("testMode", "test_mode", AttrKind.BOOL), False),
+        )
+
+    def data_field(self, element: Element) -> DataField:
+        """A ``caseloom:dataField`` (V16); bad values are reported, defaults stand in."""
+        self.take(element, ["name", "type", "label", "required"])
+        name = self.text(element, "name", required=True) or ""
+        if name and _DATA_FIELD_NAME.match(name) is None:
+            self.problem(
+                element,
+                f"invalid data field name {name!r}: lowercase letters, digits and '_', "
+                "starting with a letter",
+            )
+        kind = self.text(element, "type", required=True)
+        if kind is not None and kind not in DATA_FIELD_TYPES:
+            self.problem(
+                element,
+                f"invalid type {kind!r} of data field {name!r}: expected one of "
+                + ", ".join(DATA_FIELD_TYPES),
+            )
+            kind = None
+        return DataField(
+            name=name,
+            type=kind or DATA_FIELD_TYPES[0],
+            label=element.get("label"),
+            required=self.typed(element, Attr("required", "required", AttrKind.BOOL), False),
         )
 
     def calendar(self, element: Element) -> CalendarDef:

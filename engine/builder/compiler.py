@@ -5,7 +5,7 @@ The mapping (documented in ``docs/bpmn-mapping.md``, read back by
 
 * one ``bpmn:definitions`` holding one executable ``bpmn:process`` (id = model id, name =
   model name) whose ``extensionElements`` carry ``caseloom:case`` (version, context, every
-  case setting, calendars and the stage listing);
+  case setting, calendars, data fields (``caseloom:dataField``) and the stage listing);
 * a flat flow: start event, then per stage an exclusive *entry* gateway ``Stage_<n>_entry``
   whose conditional flow enters the stage and whose default flow skips to the exclusive
   *exit* gateway ``Stage_<n>_exit``; inside, the flow actions in order, or between the
@@ -44,7 +44,7 @@ from engine.builder.layout import (
     build_diagram,
 )
 from engine.builder.namespaces import XSI_NS, bpmn, caseloom
-from engine.model import WEEKDAYS, ActionDef, CalendarDef, ProcessModel, StageDef
+from engine.model import WEEKDAYS, ActionDef, CalendarDef, DataField, ProcessModel, StageDef
 
 __all__ = ["EXPORTER", "EXPORTER_VERSION", "TARGET_NAMESPACE", "compile_model", "task_id"]
 
@@ -137,6 +137,8 @@ def _case_extension(model: ProcessModel, flow: _Flow) -> etree._Element:
         )
     for calendar in model.calendars:
         case.append(_calendar(calendar))
+    for data_field in model.data_fields:
+        case.append(_data_field(data_field))
     for number, stage in enumerate(model.stages, start=1):
         case.append(_stage(number, stage, flow.entries[number]))
     return case
@@ -164,6 +166,14 @@ def _calendar(calendar: CalendarDef) -> etree._Element:
         )
     for holiday in calendar.holidays:
         etree.SubElement(element, caseloom("holiday"), date=holiday.isoformat())
+    return element
+
+
+def _data_field(data_field: DataField) -> etree._Element:
+    element = etree.Element(caseloom("dataField"), name=data_field.name, type=data_field.type)
+    if data_field.label is not None:
+        element.set("label", data_field.label)
+    element.set("required", _bool(data_field.required))
     return element
 
 

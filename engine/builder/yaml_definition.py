@@ -24,6 +24,7 @@ E012    a sub-case process that is not known (only when ``known_processes`` is g
 E013    a ``subcase`` step whose process is not listed in ``subcases`` (SC5)
 E014    the same entry twice in a list (reasons, mailboxes, sub-cases, categories, contacts)
 E015    a ``subcase`` step that is out of the flow or a robot step
+E016    a data field name used twice (V16)
 ======  ===========================================================================
 """
 
@@ -50,6 +51,7 @@ from engine.model import (
     ActionDef,
     CalendarDef,
     CaseSettings,
+    DataField,
     DueRule,
     EmailRoute,
     ProcessModel,
@@ -164,6 +166,10 @@ class _Checker:
         self.duplicates(
             ("email_routes",), mailboxes, "mailbox", fold_case=True, suffix=("mailbox",)
         )
+        fields = [
+            (i, _mapping(item).get("name")) for i, item in _items(self.data.get("data_fields"))
+        ]
+        self.duplicates(("data_fields",), fields, "data field name", suffix=("name",), code="E016")
         return self.problems
 
     # -- durations ---------------------------------------------------------------------------
@@ -367,6 +373,7 @@ class _Checker:
         *,
         fold_case: bool = False,
         suffix: YamlPath = (),
+        code: str = "E014",
     ) -> None:
         """Report entries (index, value) of the list at ``path`` that repeat an earlier one."""
         first: dict[str, int] = {}
@@ -379,7 +386,7 @@ class _Checker:
                     f"duplicate {what} {value!r} "
                     f"(first at {path_str(path + (first[key],) + suffix)})",
                     path + (i,) + suffix,
-                    "E014",
+                    code,
                 )
             else:
                 first[key] = i
@@ -427,6 +434,7 @@ def _build(data: dict[str, Any]) -> ProcessModel:
         settings=_settings(data),
         stages=tuple(_stage(stage) for stage in data["stages"]),
         calendars=tuple(_calendar(name, body) for name, body in data.get("calendars", {}).items()),
+        data_fields=tuple(_data_field(item) for item in data.get("data_fields", ())),
     )
 
 
@@ -497,6 +505,15 @@ def _action(data: dict[str, Any]) -> ActionDef:
         queue=data.get("queue"),
         sop_url=data.get("sop_url"),
         subcase=data.get("subcase"),
+    )
+
+
+def _data_field(data: dict[str, Any]) -> DataField:
+    return DataField(
+        name=data["name"],
+        type=data["type"],
+        label=data.get("label"),
+        required=data.get("required", False),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from engine.builder.loader import load_source, read_source
 from engine.clock import Clock, SystemClock
 from engine.errors import DefinitionError, FlowError, NotFound, Problem
-from engine.model import ProcessDefinition
+from engine.model import ProcessDefinition, ProcessModel
 from engine.runtime import actions as act
 from engine.runtime import rework as rw
 from engine.runtime import sla
@@ -48,6 +48,20 @@ def _flow_guard(ref: str, status: CaseStatus, what: str) -> Iterator[None]:
         yield
     except FlowError as err:
         raise FlowError(f"case {ref} is {status.value}: {what} refused: {err}") from err
+
+
+def _smart_cards(model: ProcessModel, data: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """V16: the definition's data fields as cards, with their values from the case data."""
+    return tuple(
+        {
+            "name": data_field.name,
+            "label": data_field.label if data_field.label is not None else data_field.name,
+            "type": data_field.type,
+            "required": data_field.required,
+            "value": data.get(data_field.name),
+        }
+        for data_field in model.data_fields
+    )
 
 
 class _Command:
@@ -379,6 +393,7 @@ class EngineCore:
             stage=max(open_stages) if open_stages else None,
             sop_url=model.settings.sop_url,
             contacts=tuple(dict(c) for c in case.contacts),
+            smart_cards=_smart_cards(model, case.data),
         )
 
     def _case_result(self, cmd: _Command) -> Case:

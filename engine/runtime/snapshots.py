@@ -54,6 +54,10 @@ class Case:
     stage: int | None = None
     sop_url: str | None = None
     contacts: tuple[dict[str, Any], ...] = ()
+    smart_cards: tuple[dict[str, Any], ...] = ()
+    """V16: one card per data field of the definition, in declared order: ``name``,
+    ``label`` (the name when the definition gives none), ``type``, ``required`` and
+    ``value`` (the case data entry of that name, None when absent)."""
 
     @property
     def sla_paused(self) -> bool:

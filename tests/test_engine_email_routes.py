@@ -41,3 +41,14 @@ def test_C1_unknown_mailbox_is_not_found_and_creates_nothing(eng: Engine) -> Non
     with pytest.raises(NotFound, match="no enabled mailbox route"):
         eng.receive_email("nobody@acme.example", sender="x@y.com")
     assert eng.create_case("claim", by="ann").ref == "C-1"
+
+
+def test_V15_reply_highlights_and_can_be_marked_read_or_new_again(eng: Engine) -> None:
+    case = eng.create_case("claim", by="ann", submit=True)
+    eng.start_work(case.ref, by="bob")
+    assert eng.reply(case.ref, body="More photos", sender="jane.doe@x.com").highlighted
+    assert not eng.mark_read(case.ref, by="bob").highlighted
+    assert eng.mark_unread(case.ref, by="bob").highlighted
+    assert not eng.open_case(case.ref, by="bob").highlighted
+    kinds = [e.kind for e in eng.timeline(case.ref)]
+    assert kinds[-2:] == ["marked_read", "marked_unread"]

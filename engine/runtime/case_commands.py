@@ -407,6 +407,23 @@ class CaseCommands(EngineCore):
                 cmd.tx.update_case(cmd.case)
             return self._case_result(cmd)
 
+    def mark_read(self, ref: str, *, by: str) -> Case:
+        """V15: the new information was read: the case is no longer highlighted."""
+        return self._set_highlight(ref, False, by)
+
+    def mark_unread(self, ref: str, *, by: str) -> Case:
+        """V15: mark the case's information as new again: highlighted until opened."""
+        return self._set_highlight(ref, True, by)
+
+    def _set_highlight(self, ref: str, value: bool, by: str) -> Case:
+        by = _actor(by)
+        with self._case_command(ref) as cmd:
+            if cmd.case.highlighted != value:
+                cmd.case.highlighted = value
+                self._event(cmd, "marked_unread" if value else "marked_read", by, {})
+                cmd.tx.update_case(cmd.case)
+            return self._case_result(cmd)
+
     # -- V: edits ---------------------------------------------------------------------------
 
     def set_title(self, ref: str, title: str, *, by: str) -> Case:

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from postgres import postgres_server, postgres_url  # noqa: F401
+from store_dump import Dump, dump_tables
 
 from engine import (
     CaseStatus,
@@ -49,23 +50,6 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PATIENCE_S = 10.0
 #: How long a command blocked by SQLite's write lock is watched to stay blocked.
 BLOCKED_S = 0.3
-
-Dump = dict[str, list[dict[str, Any]]]
-
-DUMPS = [
-    (table.name, sa.select(table).order_by(*table.primary_key.columns))
-    for table in metadata.sorted_tables
-]
-
-
-def dump_tables(engine: Engine) -> Dump:
-    """Every row of every table of the engine's store."""
-    store = engine.store
-    assert isinstance(store, SqlStore)
-    with store.engine.connect() as connection:
-        return {
-            name: [dict(row._mapping) for row in connection.execute(sql)] for name, sql in DUMPS
-        }
 
 
 def _empty_tables(url: str) -> None:

@@ -17,36 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from store_dump import Dump, dump_tables
 
 from engine import CaseStatus, DefinitionError, Engine, HoldKind, ManualClock
 from engine.runtime.flow import HEADER_KEY, runner_for
-from engine.runtime.sql_store import SqlStore, SqlTransaction
-from engine.runtime.tables import metadata
+from engine.runtime.sql_store import SqlTransaction
 
 CLAIM_YAML = Path(__file__).parent / "data" / "loader" / "claim_api.yaml"
 #: Monday 2026-03-02 09:00 UTC.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CRASH = "injected crash"
-
-Dump = dict[str, list[dict[str, Any]]]
-
-#: SELECT * of every table, in primary-key order.
-DUMPS = [
-    (table.name, sa.select(table).order_by(*table.primary_key.columns))
-    for table in metadata.sorted_tables
-]
-
-
-def dump_tables(engine: Engine) -> Dump:
-    """Every row of every table of the engine's store."""
-    store = engine.store
-    assert isinstance(store, SqlStore)
-    with store.engine.connect() as connection:
-        return {
-            name: [dict(row._mapping) for row in connection.execute(sql)] for name, sql in DUMPS
-        }
 
 
 def fresh_dump(url: str, clock: ManualClock) -> Dump:

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -48,13 +47,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from SpiffWorkflow.util.task import TaskState
+from store_dump import dump_tables, empty_runtime_tables
 
 from engine import CaseStatus, Engine, EngineError, HoldKind, ManualClock, ReworkPoint
 from engine.model import ProcessModel
 from engine.runtime.flow import FlowRunner
 from engine.runtime.records import ActionRecord, CaseRecord
-from engine.runtime.sql_store import SqlStore
-from engine.runtime.tables import definitions, metadata
 
 T = TypeVar("T")
 S = CaseStatus
@@ -102,34 +100,6 @@ stages:
     actions:
       - {id: d1, title: Close out}
 """
-
-Dump = dict[str, list[dict[str, Any]]]
-
-#: SELECT * of every table of the store, in primary-key order.
-DUMPS = [
-    (table.name, sa.select(table).order_by(*table.primary_key.columns))
-    for table in metadata.sorted_tables
-]
-
-
-def dump_tables(engine: Engine) -> Dump:
-    """Every row of every table of the engine's store."""
-    store = engine.store
-    assert isinstance(store, SqlStore)
-    with store.engine.connect() as connection:
-        return {
-            name: [dict(row._mapping) for row in connection.execute(sql)] for name, sql in DUMPS
-        }
-
-
-def empty_runtime_tables(engine: Engine) -> None:
-    """Delete every row but the deployed definitions."""
-    store = engine.store
-    assert isinstance(store, SqlStore)
-    with store.engine.begin() as connection:
-        for table in metadata.sorted_tables:
-            if table is not definitions:
-                connection.execute(sa.delete(table))
 
 
 def deploy_all(engine: Engine, folder: Path) -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -29,6 +28,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from store_dump import Dump, dump_tables, empty_runtime_tables
 
 from engine import (
     Action,
@@ -41,8 +41,6 @@ from engine import (
     ManualClock,
 )
 from engine.runtime.flow import runner_for
-from engine.runtime.sql_store import SqlStore
-from engine.runtime.tables import definitions, metadata
 
 T = TypeVar("T")
 
@@ -59,7 +57,6 @@ REASONS = (None, "Customer documents", "Third-party report", "Not a listed reaso
 UNTIL_OFFSETS: tuple[int | str | None, ...] = (None, "naive", -60, 0, 30, 24 * 60, 3 * 24 * 60)
 HOLD_KINDS: tuple[HoldKind | str, ...] = (*HoldKind, "more_info", "until", "nap")
 
-Dump = dict[str, list[dict[str, Any]]]
 
 S = CaseStatus
 
@@ -88,33 +85,6 @@ def write_variant_without_window(folder: Path) -> Path:
     path = folder / "claim_nofb.yaml"
     path.write_text(variant, encoding="utf-8")
     return path
-
-
-#: SELECT * of every table of the store, in primary-key order (built once: compiled once).
-DUMPS = [
-    (table.name, sa.select(table).order_by(*table.primary_key.columns))
-    for table in metadata.sorted_tables
-]
-
-
-def dump_tables(engine: Engine) -> Dump:
-    """Every row of every table of the engine's store."""
-    store = engine.store
-    assert isinstance(store, SqlStore)
-    with store.engine.connect() as connection:
-        return {
-            name: [dict(row._mapping) for row in connection.execute(sql)] for name, sql in DUMPS
-        }
-
-
-def empty_runtime_tables(engine: Engine) -> None:
-    """Delete every row but the deployed definitions (foreign keys are deferred)."""
-    store = engine.store
-    assert isinstance(store, SqlStore)
-    with store.engine.begin() as connection:
-        for table in metadata.sorted_tables:
-            if table is not definitions:
-                connection.execute(sa.delete(table))
 
 
 def creation_order(ref: str) -> int:

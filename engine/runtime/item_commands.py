@@ -6,6 +6,9 @@ sub-case see and update the same defects, files and links.
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import TypeVar
+
 from engine.errors import InvalidArgument, InvalidTransition, NotFound, PermissionDenied
 from engine.runtime.arguments import _actor
 from engine.runtime.kernel import EngineCore, _Command
@@ -28,44 +31,12 @@ def _root_ref(tx: StoreTransaction, ref: str) -> str:
     return case.ref if case is not None else ref
 
 
-def _defect(rec: DefectRecord) -> Defect:
-    assert rec.id is not None
-    return Defect(
-        id=rec.id,
-        case_ref=rec.case_ref,
-        category=rec.category,
-        fault_party=rec.fault_party,
-        description=rec.description,
-        resolved=rec.resolved,
-        created_by=rec.created_by,
-        created_at=rec.created_at,
-        updated_at=rec.updated_at,
-    )
+T = TypeVar("T")
 
 
-def _file(rec: FileRecord) -> FileItem:
-    assert rec.id is not None
-    return FileItem(
-        id=rec.id,
-        case_ref=rec.case_ref,
-        name=rec.name,
-        uri=rec.uri,
-        media_type=rec.media_type,
-        added_by=rec.added_by,
-        added_at=rec.added_at,
-    )
-
-
-def _link(rec: LinkRecord) -> Link:
-    assert rec.id is not None
-    return Link(
-        id=rec.id,
-        case_ref=rec.case_ref,
-        target_ref=rec.target_ref,
-        relation=rec.relation,
-        added_by=rec.added_by,
-        added_at=rec.added_at,
-    )
+def _view(cls: type[T], record: object) -> T:
+    """The snapshot ``cls`` of a stored record: the snapshot's fields, read off the record."""
+    return cls(**{f.name: getattr(record, f.name) for f in fields(cls)})  # type: ignore[arg-type]
 
 
 class ItemCommands(EngineCore):
@@ -130,7 +101,7 @@ class ItemCommands(EngineCore):
                 by,
                 {"defect": record.id, "category": category, "fault_party": fault_party},
             )
-            return _defect(record)
+            return _view(Defect, record)
 
     def _family_defect(self, cmd: _Command, defect_id: int, what: str) -> DefectRecord:
         status = self._defect_command_checks(cmd, what)
@@ -155,7 +126,7 @@ class ItemCommands(EngineCore):
             record.updated_at = cmd.now
             cmd.tx.update_defect(record)
             self._event(cmd, "defect_resolved", by, {"defect": defect_id})
-            return _defect(record)
+            return _view(Defect, record)
 
     def update_defect(
         self,
@@ -188,7 +159,7 @@ class ItemCommands(EngineCore):
             record.updated_at = cmd.now
             cmd.tx.update_defect(record)
             self._event(cmd, "defect_updated", by, {"defect": defect_id})
-            return _defect(record)
+            return _view(Defect, record)
 
     def delete_defect(self, ref: str, defect_id: int, *, by: str) -> None:
         """V13, V14: delete a defect (only its creator under ``restrict_defect_editing``)."""
@@ -202,7 +173,7 @@ class ItemCommands(EngineCore):
     def defects(self, ref: str) -> list[Defect]:
         """The defects of the case's family (SC6), oldest first."""
         with self._case_command(ref) as cmd:
-            return [_defect(r) for r in cmd.tx.defects_of(_root_ref(cmd.tx, cmd.case.ref))]
+            return [_view(Defect, r) for r in cmd.tx.defects_of(_root_ref(cmd.tx, cmd.case.ref))]
 
     # -- files ----------------------------------------------------------------------------
 
@@ -229,12 +200,12 @@ class ItemCommands(EngineCore):
             )
             cmd.tx.add_file(record)
             self._event(cmd, "file_attached", by, {"file": record.id, "name": name})
-            return _file(record)
+            return _view(FileItem, record)
 
     def files(self, ref: str) -> list[FileItem]:
         """The files of the case's family (SC6)."""
         with self._case_command(ref) as cmd:
-            return [_file(r) for r in cmd.tx.files_of(_root_ref(cmd.tx, cmd.case.ref))]
+            return [_view(FileItem, r) for r in cmd.tx.files_of(_root_ref(cmd.tx, cmd.case.ref))]
 
     # -- links ----------------------------------------------------------------------------
 
@@ -264,9 +235,9 @@ class ItemCommands(EngineCore):
             )
             tx.add_link(record)
             self._event(cmd, "link_added", by, {"target": target_ref, "relation": relation})
-            return _link(record)
+            return _view(Link, record)
 
     def links(self, ref: str) -> list[Link]:
         """V8: the links of the case's family (never its sub-cases, SC7)."""
         with self._case_command(ref) as cmd:
-            return [_link(r) for r in cmd.tx.links_of(_root_ref(cmd.tx, cmd.case.ref))]
+            return [_view(Link, r) for r in cmd.tx.links_of(_root_ref(cmd.tx, cmd.case.ref))]

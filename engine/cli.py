@@ -1,4 +1,4 @@
-"""The ``caseloom`` command line: check, compile, show, demo."""
+"""The ``caseloom`` command line: check, compile, show, demo, lifecycle, simulate."""
 
 from __future__ import annotations
 
@@ -157,3 +157,12 @@ def lifecycle() -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+def _register_simulate() -> None:
+    from engine.simulation.command import simulate_command
+
+    app.command("simulate")(simulate_command)
+
+
+_register_simulate()

@@ -1,0 +1,967 @@
+"""The discrete-event kernel: runs one replication of a :class:`Scenario` on a virtual clock.
+
+Stepping SpiffWorkflow per task cannot reach the throughput analysts need, so the scenario's
+processes are compiled into a small token machine over the *same* BPMN graph the runtime runs
+(:mod:`engine.simulation.graph`), with the case layer on top, mirroring the runtime's rules:
+
+- a case arrives created and submitted (To Do); its ``due`` is the arrival plus the case due
+  rule on the case calendar, with the runtime's own calendar code (``engine.calendars``);
+- tokens walk the graph: exclusive gateways branch by the scenario's probabilities when it
+  gives them, otherwise by their conditions on the case data (the runtime's safe evaluator,
+  default flow when none holds); parallel gateways split and join; a step that starts a
+  sub-case (``ActionDef.subcase``) waits for it (SC1);
+- an enabled action queues FIFO for the pools that do it; a free resource takes it at its next
+  working instant and works ``duration`` of working time of its calendar (time off the
+  calendar is recorded apart). Robots may refuse at the start (S3) or fail at the end (S4):
+  the action goes back to the queue for a person;
+- when an action completes, in the replay order of the runtime: sub-case spawns (SC1-SC5),
+  then either a rework (RW1-RW8: every open action of the case closes and the flow restarts at
+  the chosen stage entry, conditions re-evaluated, RW3, or at the chosen action) or a hold
+  taken while the action was worked (H1-H9: the completion creates no follow-on action until
+  the hold ends, H2; ``more_info`` pauses the SLA when the process adds wait time to the due
+  date, H4; ``until`` and ``paused`` let it run, H6, H7);
+- when the flow is finished and every sub-case is finished the case is resolved (R1, SC1).
+
+Time is float seconds since the epoch (UTC). Nothing here reads the system clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from engine.calendars import WorkingCalendar, calendar_for, due_date
+from engine.errors import DefinitionError, Problem
+from engine.expressions import truthy
+from engine.model import CalendarDef, ProcessModel
+from engine.simulation.fastcal import FastCalendar
+from engine.simulation.graph import NodeKind
+from engine.simulation.results import HOLD_INDEX, ReplicationLog
+from engine.simulation.scenario_model import (
+    DataGenerator,
+    HoldSpec,
+    ProcessParams,
+    ReworkSpec,
+    Scenario,
+    SimProcess,
+)
+
+_ARRIVAL = 0
+_COMPLETE = 1
+_HOLD_END = 2
+_REFUSE = 3
+
+_DONE = 0
+_FAILED = 1
+_REFUSED = 2
+_STOPPED = 3
+
+Trace = list[tuple[float, str, dict[str, object]]]
+
+
+class _Act:
+    """An action type of one process, compiled: its sampler, pools and after-effects."""
+
+    __slots__ = (
+        "index",
+        "key",
+        "process",
+        "label",
+        "sample",
+        "pools",
+        "human_pools",
+        "robot",
+        "failure",
+        "refusal",
+        "reworks",
+        "holds",
+        "spawns",
+        "stage",
+        "order",
+        "parallel_stage",
+        "node",
+    )
+
+    def __init__(self, index: int, key: str, process: str, label: str) -> None:
+        self.index = index
+        self.key = key
+        self.process = process
+        self.label = label
+        self.sample: Callable[[], float] = _zero
+        self.pools: list[_Pool] = []
+        self.human_pools: list[_Pool] = []
+        self.robot = False
+        self.failure = 0.0
+        self.refusal = 0.0
+        self.reworks: list[tuple[float, ReworkSpec, int, _Act | None]] = []
+        self.holds: list[tuple[float, HoldSpec, Callable[[], float]]] = []
+        self.spawns: list[tuple[float, str]] = []
+        self.stage = 0
+        self.order = 0
+        self.parallel_stage = False
+        self.node = -1
+
+
+def _zero() -> float:
+    return 0.0
+
+
+class _Proc:
+    """A process compiled to integer-indexed node arrays."""
+
+    __slots__ = (
+        "id",
+        "index",
+        "kind",
+        "outs",
+        "join_need",
+        "xor_probs",
+        "xor_conds",
+        "task_act",
+        "task_subcase",
+        "start",
+        "model",
+        "generators",
+        "due_rule",
+        "calendar",
+        "add_wait",
+        "stage_entry",
+        "names",
+    )
+
+    def __init__(self, index: int, sim: SimProcess) -> None:
+        self.id = sim.id
+        self.index = index
+        graph = sim.graph
+        ids = list(graph.nodes)
+        pos = {node_id: i for i, node_id in enumerate(ids)}
+        self.names = ids
+        self.kind = [int(graph.nodes[i].kind) for i in ids]
+        self.outs = [tuple(pos[f.target] for f in graph.nodes[i].outgoing) for i in ids]
+        self.join_need = [graph.nodes[i].incoming for i in ids]
+        self.xor_probs: list[tuple[list[float], list[int]] | None] = [None] * len(ids)
+        self.xor_conds: list[tuple[list[tuple[str, int]], int] | None] = [None] * len(ids)
+        for i, node_id in enumerate(ids):
+            node = graph.nodes[node_id]
+            if node.kind == NodeKind.XOR and len(node.outgoing) > 1:
+                conds = [(f.condition, pos[f.target]) for f in node.outgoing if f.condition]
+                default = next((pos[f.target] for f in node.outgoing if f.default), -1)
+                if default < 0:
+                    plain = [pos[f.target] for f in node.outgoing if not f.condition]
+                    default = plain[0] if plain else -1
+                self.xor_conds[i] = ([(c, t) for c, t in conds if c is not None], default)
+        self.task_act: list[_Act | None] = [None] * len(ids)
+        self.task_subcase: list[str | None] = [None] * len(ids)
+        self.start = pos[graph.start]
+        self.model: ProcessModel | None = sim.model
+        self.generators: list[Callable[[dict[str, Any]], None]] = []
+        self.due_rule = sim.model.settings.due if sim.model else None
+        cal_name = sim.model.settings.calendar if sim.model else None
+        cal_def = sim.model.calendar(cal_name) if sim.model and cal_name else None
+        self.calendar: WorkingCalendar | None = calendar_for(cal_def) if cal_def else None
+        self.add_wait = bool(sim.model and sim.model.settings.add_wait_time_to_due_date)
+        self.stage_entry = {n: pos[e] for n, e in sim.stage_entries.items() if e in pos}
+
+    def set_branches(
+        self, branches: dict[str, tuple[tuple[str, float], ...]], sim: SimProcess
+    ) -> None:
+        pos = {node_id: i for i, node_id in enumerate(self.names)}
+        for gateway, probs in branches.items():
+            node = sim.graph.nodes[gateway]
+            targets = {f.id: pos[f.target] for f in node.outgoing}
+            cum: list[float] = []
+            outs: list[int] = []
+            total = 0.0
+            for flow_id, p in probs:
+                total += p
+                cum.append(total)
+                outs.append(targets[flow_id])
+            self.xor_probs[pos[gateway]] = (cum, outs)
+
+
+class _Pool:
+    __slots__ = ("name", "cal", "idle", "queue", "robot")
+
+    def __init__(self, name: str, cal: FastCalendar, robot: bool) -> None:
+        self.name = name
+        self.cal = cal
+        self.idle: list[_Res] = []
+        self.queue: deque[_Work] = deque()
+        self.robot = robot
+
+
+class _Res:
+    __slots__ = ("index", "pool", "busy", "work")
+
+    def __init__(self, index: int, pool: _Pool) -> None:
+        self.index = index
+        self.pool = pool
+        self.busy = 0.0
+        self.work: _Work | None = None
+
+
+class _Work:
+    """One action instance waiting for, or being worked by, a resource."""
+
+    __slots__ = ("case", "act", "node", "enable", "taken", "cancelled", "res", "start", "dur")
+
+    def __init__(self, case: _Case, act: _Act, node: int, enable: float) -> None:
+        self.case = case
+        self.act = act
+        self.node = node
+        self.enable = enable
+        self.taken = False
+        self.cancelled = False
+        self.res: _Res | None = None
+        self.start = 0.0
+        self.dur = 0.0
+
+
+class _Case:
+    __slots__ = (
+        "index",
+        "proc",
+        "data",
+        "parent",
+        "arrival",
+        "tokens",
+        "joins",
+        "open",
+        "hold",
+        "hold_start",
+        "hold_seq",
+        "stash",
+        "subcases",
+        "resume",
+        "resume_epoch",
+        "epoch",
+        "due",
+        "calendar",
+        "sla_left",
+        "done",
+        "completed",
+        "trace",
+    )
+
+    def __init__(self, index: int, proc: _Proc, parent: _Case | None, arrival: float) -> None:
+        self.index = index
+        self.proc = proc
+        self.data: dict[str, Any] = {}
+        self.parent = parent
+        self.arrival = arrival
+        self.tokens = 0
+        self.joins: dict[int, int] | None = None
+        self.open: list[_Work] = []
+        self.hold = -1
+        self.hold_start = 0.0
+        self.hold_seq = 0
+        self.stash: list[int] = []
+        self.subcases = 0
+        self.resume = -1
+        self.resume_epoch = 0
+        self.epoch = 0
+        self.due = math.nan
+        self.calendar: WorkingCalendar | None = proc.calendar
+        self.sla_left: timedelta | None = None
+        self.done = False
+        self.completed: set[str] | None = None
+        self.trace: Trace | None = None
+
+
+def _sampler_nonneg(sample: Callable[[], float]) -> Callable[[], float]:
+    def draw() -> float:
+        value = sample()
+        return value if value > 0.0 else 0.0
+
+    return draw
+
+
+def _generator(gen: DataGenerator, rng: random.Random) -> Callable[[dict[str, Any]], None]:
+    name = gen.name
+    if gen.distribution is not None:
+        sample = gen.distribution.sampler(rng)
+        if gen.integer:
+            return lambda data: data.__setitem__(name, int(round(sample())))
+        return lambda data: data.__setitem__(name, sample())
+    if gen.choices:
+        values = [v for v, _ in gen.choices]
+        cum: list[float] = []
+        total = 0.0
+        for _, w in gen.choices:
+            total += w
+            cum.append(total)
+
+        def choose(data: dict[str, Any]) -> None:
+            x = rng.random() * total
+            for value, edge in zip(values, cum, strict=True):
+                if x < edge:
+                    data[name] = value
+                    return
+            data[name] = values[-1]
+
+        return choose
+    if gen.probability is not None:
+        p = gen.probability
+        return lambda data: data.__setitem__(name, rng.random() < p)
+    value = gen.value
+    return lambda data: data.__setitem__(name, value)
+
+
+def _epoch(at: datetime) -> float:
+    return at.timestamp()
+
+
+def _dt(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class SimulationError(DefinitionError):
+    """A scenario the kernel cannot run (raised before any event is processed), or a flow
+    that cannot move on (a condition that cannot be evaluated, no branch taken)."""
+
+
+class Kernel:
+    """One replication. Build, then :meth:`run` once."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        replication: int,
+        seed: int,
+        *,
+        trace: bool = False,
+        on_case_end: Callable[[int], None] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.rng = rng = random.Random(seed)
+        self.trace = trace
+        self.on_case_end = on_case_end
+        self.start = _epoch(scenario.start)
+        self.log = ReplicationLog(
+            replication=replication, seed=seed, start=self.start, end=self.start
+        )
+        self.heap: list[tuple[float, int, int, Any]] = []
+        self.seq = 0
+        self.cases: list[_Case] = []
+        self.wip = 0
+        self.cals: dict[str | None, FastCalendar] = {None: FastCalendar.from_definition(None)}
+        problems: list[Problem] = []
+        self.procs: dict[str, _Proc] = {}
+        self.acts: dict[str, _Act] = {}
+        for index, (pid, sim) in enumerate(scenario.processes.items()):
+            proc = _Proc(index, sim)
+            self.procs[pid] = proc
+            self.log.processes.append(pid)
+        self.pools: list[_Pool] = []
+        self.all_res: list[_Res] = []
+        for pool_def in scenario.resources:
+            pool = _Pool(pool_def.name, self._calendar(pool_def.calendar), pool_def.robot)
+            self.pools.append(pool)
+            for i in range(pool_def.count):
+                res = _Res(len(self.log.resources.name), pool)
+                name = pool_def.name if pool_def.count == 1 else f"{pool_def.name}_{i + 1}"
+                self.log.resources.name.append(name)
+                self.log.resources.pool.append(pool_def.name)
+                self.log.resources.busy.append(0.0)
+                self.log.resources.available.append(0.0)
+                pool.idle.append(res)
+                self.all_res.append(res)
+            pool.idle.reverse()  # pop() takes the first-numbered resource
+        for pid, sim in scenario.processes.items():
+            self._compile_process(self.procs[pid], sim, scenario.params.get(pid), problems)
+        if problems:
+            raise SimulationError(problems)
+        arrivals = scenario.arrivals
+        self.arrival_proc = self.procs[arrivals.process]
+        self.interarrival = _sampler_nonneg(arrivals.interarrival.sampler(rng))
+        self.arrival_cal = self._calendar(arrivals.calendar)
+        self.arrival_always = arrivals.calendar is None
+        self.arrived = 0
+        self.limit_cases = scenario.cases
+        self.limit_time = (
+            self.start + scenario.horizon if scenario.horizon is not None else math.inf
+        )
+
+    # -- compilation ------------------------------------------------------------------------
+
+    def _calendar(self, name: str | None) -> FastCalendar:
+        cal = self.cals.get(name)
+        if cal is None:
+            definition: CalendarDef | None = self.scenario.calendars.get(name) if name else None
+            if definition is None:
+                raise SimulationError(
+                    Problem(f"unknown calendar {name!r}", file=self.scenario.file)
+                )
+            cal = FastCalendar.from_definition(definition)
+            self.cals[name] = cal
+        return cal
+
+    def _compile_process(
+        self, proc: _Proc, sim: SimProcess, params: ProcessParams | None, problems: list[Problem]
+    ) -> None:
+        params = params or ProcessParams(process=sim.id)
+        rng = self.rng
+        file = self.scenario.file
+        model = sim.model
+        pos = {node_id: i for i, node_id in enumerate(proc.names)}
+        proc.set_branches(params.branches, sim)
+        proc.generators = [_generator(g, rng) for g in params.data]
+        for node_id, key in sim.task_actions.items():
+            if node_id not in pos:
+                continue
+            action_def = model.action(key) if model else None
+            if action_def is not None and not action_def.flow:
+                proc.task_subcase[pos[node_id]] = ""  # manual launch only: never reached
+                continue
+            if action_def is not None and action_def.subcase:
+                proc.task_subcase[pos[node_id]] = action_def.subcase
+                continue
+            act = self._act(proc, sim, key)
+            act.node = pos[node_id]
+            proc.task_act[pos[node_id]] = act
+            dist = params.durations.get(key)
+            if dist is None:
+                problems.append(
+                    Problem(f"action {key!r} of process {sim.id!r} has no duration", file=file)
+                )
+            else:
+                act.sample = _sampler_nonneg(dist.sampler(rng))
+            qualified = f"{sim.id}.{key}"
+            robot = bool(action_def.robot) if action_def else False
+            robot_pools = [
+                p
+                for p, d in zip(self.pools, self.scenario.resources, strict=True)
+                if qualified in d.actions and d.robot
+            ]
+            human_pools = [
+                p
+                for p, d in zip(self.pools, self.scenario.resources, strict=True)
+                if qualified in d.actions and not d.robot
+            ]
+            act.robot = robot and bool(robot_pools)
+            act.pools = robot_pools if act.robot else human_pools + robot_pools
+            act.human_pools = human_pools
+            if not act.pools:
+                problems.append(
+                    Problem(f"action {key!r} of process {sim.id!r} has no resource", file=file)
+                )
+            behaviour = params.robots.get(key, params.robot_default)
+            act.failure = behaviour.failure if act.robot else 0.0
+            act.refusal = behaviour.refusal if act.robot else 0.0
+            if (act.failure or act.refusal) and not human_pools:
+                problems.append(
+                    Problem(
+                        f"robot action {key!r} of process {sim.id!r} may fail or be refused "
+                        "but no person pool does it",
+                        file=file,
+                    )
+                )
+        for node_index, kind in enumerate(proc.kind):
+            if (
+                kind == NodeKind.TASK
+                and proc.task_act[node_index] is None
+                and proc.task_subcase[node_index] is None
+            ):
+                problems.append(
+                    Problem(
+                        f"task {proc.names[node_index]!r} of process {sim.id!r} maps to no action",
+                        file=file,
+                        element_id=proc.names[node_index],
+                    )
+                )
+        if model is not None:
+            for number, stage in enumerate(model.stages, start=1):
+                for order, action_def in enumerate(stage.actions):
+                    act_or_none = self.acts.get(f"{sim.id}.{action_def.id}")
+                    if act_or_none is not None:
+                        act_or_none.stage = number
+                        act_or_none.order = order
+                        act_or_none.parallel_stage = stage.parallel
+        for spec in params.holds:
+            keys = spec.after or tuple(a.key for a in self.acts.values() if a.process == sim.id)
+            sample = _sampler_nonneg(spec.duration.sampler(rng))
+            for key in keys:
+                act_or_none = self.acts.get(f"{sim.id}.{key}")
+                if act_or_none is not None:
+                    act_or_none.holds.append((spec.probability, spec, sample))
+        for rw in params.rework:
+            act_or_none = self.acts.get(f"{sim.id}.{rw.after}")
+            if act_or_none is None:
+                continue
+            target_act = self.acts.get(f"{sim.id}.{rw.action}") if rw.action else None
+            if rw.stage is not None:
+                node = proc.stage_entry.get(rw.stage, -1)
+            elif target_act is not None:
+                node = target_act.node
+                if target_act.parallel_stage:
+                    node = proc.stage_entry.get(target_act.stage, node)
+            else:
+                node = -1
+            if node < 0:
+                problems.append(
+                    Problem(
+                        f"rework after {rw.after!r} of process {sim.id!r} has no target", file=file
+                    )
+                )
+                continue
+            act_or_none.reworks.append((rw.probability, rw, node, target_act))
+        for spawn in params.subcases:
+            act_or_none = self.acts.get(f"{sim.id}.{spawn.after}")
+            if act_or_none is not None:
+                act_or_none.spawns.append((spawn.probability, spawn.process))
+
+    def _act(self, proc: _Proc, sim: SimProcess, key: str) -> _Act:
+        qualified = f"{sim.id}.{key}"
+        act = self.acts.get(qualified)
+        if act is None:
+            act = _Act(len(self.log.activities), key, sim.id, sim.labels.get(key, key))
+            self.log.activities.append(act.label)
+            self.acts[qualified] = act
+        return act
+
+    # -- event loop -------------------------------------------------------------------------
+
+    def _push(self, at: float, kind: int, obj: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (at, self.seq, kind, obj))
+
+    def run(self) -> ReplicationLog:
+        """Process every event (until the horizon, if any) and return the log."""
+        first = self.start if self.arrival_always else self.arrival_cal.next_working(self.start)
+        if first <= self.limit_time and (self.limit_cases is None or self.limit_cases > 0):
+            self._push(first, _ARRIVAL, None)
+        heap = self.heap
+        pop = heapq.heappop
+        limit = self.limit_time
+        now = self.start
+        while heap:
+            at, _, kind, obj = heap[0]
+            if at > limit:
+                break
+            pop(heap)
+            now = at
+            if kind == _COMPLETE:
+                self._complete(obj, now)
+            elif kind == _ARRIVAL:
+                self._arrive(now)
+            elif kind == _HOLD_END:
+                self._hold_end(obj[0], obj[1], now)
+            else:
+                self._refused(obj, now)
+        end = limit if limit != math.inf else now
+        self._finish(end)
+        return self.log
+
+    def _finish(self, end: float) -> None:
+        log = self.log
+        log.end = end
+        res_log = log.resources
+        available = {id(p): p.cal.working_between(self.start, end) for p in self.pools}
+        for res in self.all_res:
+            res_log.busy[res.index] = res.busy
+            res_log.available[res.index] = available[id(res.pool)]
+        cases = log.cases
+        for case in self.cases:
+            cases.due[case.index] = case.due if case.sla_left is None else math.nan
+            if case.hold >= 0:
+                cases.hold[case.index * 3 + case.hold] += end - case.hold_start
+            if case.trace is not None:
+                case.trace.sort(key=_at)
+                log.traces[case.index] = case.trace
+
+    # -- cases ------------------------------------------------------------------------------
+
+    def _arrive(self, now: float) -> None:
+        self.arrived += 1
+        self._new_case(self.arrival_proc, None, now)
+        if self.limit_cases is None or self.arrived < self.limit_cases:
+            gap = self.interarrival()
+            nxt = now + gap if self.arrival_always else self.arrival_cal.add_working(now, gap)
+            if self.arrival_always is False:
+                nxt = self.arrival_cal.next_working(nxt)
+            if nxt <= self.limit_time:
+                self._push(nxt, _ARRIVAL, None)
+
+    def _new_case(self, proc: _Proc, parent: _Case | None, now: float, resume: int = -1) -> _Case:
+        case = _Case(len(self.cases), proc, parent, now)
+        case.resume = resume
+        case.resume_epoch = parent.epoch if parent is not None else 0
+        self.cases.append(case)
+        data = case.data
+        for gen in proc.generators:
+            gen(data)
+        if parent is not None:
+            data.update(parent.data)  # SC6: custom data shared from the parent
+            parent.subcases += 1
+        if self.trace:
+            case.trace = [
+                (
+                    now,
+                    "create",
+                    {
+                        "process": proc.id,
+                        "data": dict(data),
+                        "parent": parent.index if parent else None,
+                        "step": resume >= 0,
+                    },
+                )
+            ]
+        if case.calendar is None and parent is not None and resume >= 0:
+            case.calendar = parent.calendar  # a flow step's sub-case: the parent's calendar
+        if proc.due_rule is not None:
+            case.due = _epoch(due_date(_dt(now), proc.due_rule, case.calendar))
+        cases = self.log.cases
+        cases.process.append(proc.index)
+        cases.parent.append(parent.index if parent else -1)
+        cases.arrival.append(now)
+        cases.end.append(math.nan)
+        cases.due.append(math.nan)
+        cases.hold.extend((0.0, 0.0, 0.0))
+        cases.sla_paused.append(0.0)
+        cases.reworks.append(0)
+        if parent is None:
+            self.wip += 1
+            self.log.wip_time.append(now)
+            self.log.wip_value.append(self.wip)
+        self._advance(case, (proc.start,), now)
+        self._check_done(case, now)
+        return case
+
+    def _advance(self, case: _Case, nodes: tuple[int, ...] | list[int], now: float) -> None:
+        proc = case.proc
+        kinds = proc.kind
+        outs = proc.outs
+        stack = list(nodes)
+        while stack:
+            n = stack.pop()
+            kind = kinds[n]
+            if kind == 2:  # TASK
+                act = proc.task_act[n]
+                case.tokens += 1
+                if act is not None:
+                    work = _Work(case, act, n, now)
+                    case.open.append(work)
+                    self._enqueue(work, act.pools, now)
+                else:
+                    sub = proc.task_subcase[n]
+                    assert sub is not None
+                    self._new_case(self.procs[sub], case, now, resume=n)
+                continue
+            targets = outs[n]
+            if kind == 3 and len(targets) > 1:  # XOR split
+                stack.append(self._choose(case, n, now))
+                continue
+            if kind == 4 and proc.join_need[n] > 1:  # AND join
+                joins = case.joins
+                if joins is None:
+                    joins = case.joins = {}
+                count = joins.get(n, 0) + 1
+                if count < proc.join_need[n]:
+                    joins[n] = count
+                    continue
+                joins[n] = 0
+            stack.extend(reversed(targets))
+
+    def _choose(self, case: _Case, n: int, now: float) -> int:
+        proc = case.proc
+        probs = proc.xor_probs[n]
+        if probs is not None:
+            cum, targets = probs
+            x = self.rng.random() * cum[-1]
+            for edge, target in zip(cum, targets, strict=True):
+                if x < edge:
+                    return target
+            return targets[-1]
+        conds = proc.xor_conds[n]
+        assert conds is not None
+        pairs, default = conds
+        for text, target in pairs:
+            try:
+                hit = truthy(text, case.data)
+            except ValueError as err:
+                raise SimulationError(
+                    Problem(
+                        f"case {case.index} of process {proc.id!r}: condition {text!r} of "
+                        f"gateway {proc.names[n]!r} cannot be evaluated: {err}",
+                        element_id=proc.names[n],
+                    )
+                ) from err
+            if hit:
+                return target
+        if default < 0:
+            raise SimulationError(
+                Problem(
+                    f"case {case.index} of process {proc.id!r}: no condition of gateway "
+                    f"{proc.names[n]!r} holds and it has no default flow",
+                    element_id=proc.names[n],
+                )
+            )
+        return default
+
+    # -- resources --------------------------------------------------------------------------
+
+    def _enqueue(self, work: _Work, pools: list[_Pool], now: float) -> None:
+        best: _Pool | None = None
+        best_at = math.inf
+        for pool in pools:
+            if pool.idle:
+                at = pool.cal.next_working(now)
+                if at < best_at:
+                    best, best_at = pool, at
+        if best is not None:
+            self._assign(best.idle.pop(), work, best_at)
+            return
+        for pool in pools:
+            pool.queue.append(work)
+
+    def _assign(self, res: _Res, work: _Work, at: float) -> None:
+        work.taken = True
+        work.res = res
+        work.start = at
+        res.work = work
+        act = work.act
+        if act.refusal and res.pool.robot and self.rng.random() < act.refusal:
+            self._push(at, _REFUSE, work)
+            return
+        dur = act.sample()
+        work.dur = dur
+        end = res.pool.cal.add_working(at, dur) if dur > 0.0 else at
+        self._push(end, _COMPLETE, work)
+
+    def _release(self, res: _Res, now: float) -> None:
+        res.work = None
+        pool = res.pool
+        queue = pool.queue
+        while queue:
+            work = queue.popleft()
+            if not work.taken and not work.cancelled:
+                self._assign(res, work, pool.cal.next_working(now))
+                return
+        pool.idle.append(res)
+
+    def _log(self, work: _Work, end: float, processing: float, outcome: int) -> None:
+        acts = self.log.acts
+        acts.case.append(work.case.index)
+        acts.activity.append(work.act.index)
+        acts.enable.append(work.enable)
+        acts.start.append(work.start)
+        acts.end.append(end)
+        res = work.res
+        acts.resource.append(res.index if res is not None else -1)
+        acts.processing.append(processing)
+        acts.outcome.append(outcome)
+
+    def _refused(self, work: _Work, now: float) -> None:
+        if work.cancelled:
+            return
+        res = work.res
+        assert res is not None
+        self._log(work, now, 0.0, _REFUSED)
+        case = work.case
+        if case.trace is not None:
+            case.trace.append((now, "refuse", {"action": work.act.key, "by": self._name(res)}))
+        self._release(res, now)
+        retry = _Work(case, work.act, work.node, now)
+        case.open[case.open.index(work)] = retry
+        self._enqueue(retry, work.act.human_pools, now)
+
+    def _name(self, res: _Res) -> str:
+        return self.log.resources.name[res.index]
+
+    def _complete(self, work: _Work, now: float) -> None:
+        if work.cancelled:
+            return
+        res = work.res
+        assert res is not None
+        res.busy += work.dur
+        case = work.case
+        act = work.act
+        rng = self.rng
+        if act.failure and res.pool.robot and rng.random() < act.failure:
+            self._log(work, now, work.dur, _FAILED)
+            if case.trace is not None:
+                case.trace.append((work.start, "start", {"action": act.key, "by": self._name(res)}))
+                case.trace.append((now, "fail", {"action": act.key}))
+            self._release(res, now)
+            retry = _Work(case, act, work.node, now)
+            case.open[case.open.index(work)] = retry
+            self._enqueue(retry, act.human_pools, now)
+            return
+        self._log(work, now, work.dur, _DONE)
+        case.open.remove(work)
+        self._release(res, now)
+        trace = case.trace
+        if trace is not None:
+            trace.append((work.start, "start", {"action": act.key, "by": self._name(res)}))
+        for p, process in act.spawns:
+            if rng.random() < p:
+                child = self._new_case(self.procs[process], case, now)
+                if trace is not None:
+                    trace.append((now, "subcase", {"process": process, "case": child.index}))
+        rework = None
+        if case.hold < 0 and act.reworks:
+            for p, spec, node, target in act.reworks:
+                if rng.random() < p and (
+                    target is None or (case.completed is not None and target.key in case.completed)
+                ):
+                    rework = (spec, node, target)
+                    break
+        if rework is None and case.hold < 0 and act.holds:
+            for p, hold_spec, sample in act.holds:
+                if rng.random() < p:
+                    self._start_hold(case, hold_spec, sample(), now)
+                    break
+        if act.reworks or act.stage:
+            completed = case.completed
+            if completed is None:
+                completed = case.completed = set()
+            completed.add(act.key)
+        if trace is not None:
+            trace.append((now, "complete", {"action": act.key, "by": self._name(res)}))
+        if case.hold >= 0:
+            case.stash.append(work.node)
+            return
+        case.tokens -= 1
+        self._advance(case, case.proc.outs[work.node], now)
+        if rework is not None:
+            self._rework(case, rework[0], rework[1], rework[2], now)
+        self._check_done(case, now)
+
+    # -- holds, rework, end -----------------------------------------------------------------
+
+    def _start_hold(self, case: _Case, spec: HoldSpec, duration: float, now: float) -> None:
+        kind = HOLD_INDEX[spec.kind]
+        case.hold = kind
+        case.hold_start = now
+        case.hold_seq += 1
+        until = now + duration
+        if case.trace is not None:
+            case.trace.append((now, "hold", {"kind": spec.kind, "until": until}))
+        if kind == 0 and case.proc.add_wait and not math.isnan(case.due):
+            cal = case.calendar
+            due, moment = _dt(case.due), _dt(now)
+            if cal is None:
+                left = due - moment
+            elif due >= moment:
+                left = cal.working_time_between(moment, due)
+            else:
+                left = -cal.working_time_between(due, moment)
+            case.sla_left = left
+        self._push(until, _HOLD_END, (case, case.hold_seq))
+
+    def _hold_end(self, case: _Case, seq: int, now: float) -> None:
+        if case.hold < 0 or seq != case.hold_seq:
+            return
+        kind = case.hold
+        self.log.cases.hold[case.index * 3 + kind] += now - case.hold_start
+        case.hold = -1
+        if case.trace is not None:
+            case.trace.append((now, "hold_end", {"kind": _HOLD_NAMES[kind]}))
+        left = case.sla_left
+        if left is not None:
+            cal = case.calendar
+            moment = _dt(now)
+            if cal is None:
+                due = moment + left
+            elif left > timedelta(0):
+                due = cal.add_working_time(moment, left)
+            else:
+                due = cal.subtract_working_time(moment, -left)
+            new_due = _epoch(due)
+            self.log.cases.sla_paused[case.index] += new_due - case.due
+            case.due = new_due
+            case.sla_left = None
+        stash, case.stash = case.stash, []
+        outs = case.proc.outs
+        for node in stash:
+            case.tokens -= 1
+            self._advance(case, outs[node], now)
+        self._check_done(case, now)
+
+    def _rework(
+        self, case: _Case, spec: ReworkSpec, node: int, target: _Act | None, now: float
+    ) -> None:
+        self.log.cases.reworks[case.index] += 1
+        case.epoch += 1
+        if case.trace is not None:
+            case.trace.append((now, "rework", {"stage": spec.stage, "action": spec.action}))
+        for work in case.open:
+            work.cancelled = True
+            res = work.res
+            if res is not None and work.taken:
+                if work.start < now:
+                    self._log(work, now, res.pool.cal.working_between(work.start, now), _STOPPED)
+                    res.busy += res.pool.cal.working_between(work.start, now)
+                self._release(res, now)
+        case.open = []
+        case.tokens = 0
+        case.joins = None
+        case.stash = []
+        completed = case.completed
+        if completed is not None:
+            if target is None or target.parallel_stage:
+                stage = spec.stage if spec.stage is not None else (target.stage if target else 0)
+                drop = {k for k in completed if self._stage_of(case, k) >= stage}
+            else:
+                drop = {
+                    k
+                    for k in completed
+                    if (self._stage_of(case, k), self._order_of(case, k))
+                    >= (target.stage, target.order)
+                }
+            completed.difference_update(drop)
+        self._advance(case, (node,), now)
+
+    def _stage_of(self, case: _Case, key: str) -> int:
+        return self.acts[f"{case.proc.id}.{key}"].stage
+
+    def _order_of(self, case: _Case, key: str) -> int:
+        return self.acts[f"{case.proc.id}.{key}"].order
+
+    def _check_done(self, case: _Case, now: float) -> None:
+        if case.tokens or case.subcases or case.done or case.hold >= 0 or case.stash:
+            return
+        case.done = True
+        self.log.cases.end[case.index] = now
+        if case.trace is not None:
+            case.trace.append((now, "resolve", {}))
+        parent = case.parent
+        if parent is None:
+            self.wip -= 1
+            self.log.wip_time.append(now)
+            self.log.wip_value.append(self.wip)
+            if self.on_case_end is not None:
+                self.on_case_end(case.index)
+            return
+        parent.subcases -= 1
+        if case.resume >= 0 and case.resume_epoch == parent.epoch and not parent.done:
+            if parent.hold >= 0:
+                parent.stash.append(case.resume)  # H2: moves on when the hold ends
+            else:
+                parent.tokens -= 1
+                self._advance(parent, parent.proc.outs[case.resume], now)
+        self._check_done(parent, now)
+
+
+def _at(step: tuple[float, str, dict[str, object]]) -> float:
+    return step[0]
+
+
+_HOLD_NAMES = {v: k for k, v in HOLD_INDEX.items()}
+
+
+def run_replication(
+    scenario: Scenario,
+    replication: int,
+    seed: int,
+    *,
+    trace: bool = False,
+    on_case_end: Callable[[int], None] | None = None,
+) -> ReplicationLog:
+    """Run one replication of ``scenario`` with ``seed`` and return its log."""
+    return Kernel(scenario, replication, seed, trace=trace, on_case_end=on_case_end).run()

@@ -295,3 +295,30 @@ def test_distribution_problems_checks_distributions_built_in_code() -> None:
     assert distribution_problems(Distribution("fix", (math.nan,)), time=False) == [
         ("value", "value must be a finite number")
     ]
+
+
+def test_expon_with_location_is_shifted_and_keeps_its_mean() -> None:
+    dist = Distribution("expon", (1500.0, 150.0))
+    draw = dist.sampler(random.Random(3))
+    samples = [draw() for _ in range(20_000)]
+    assert min(samples) >= 150.0
+    assert statistics.fmean(samples) == pytest.approx(1500.0, rel=0.03)
+    assert distribution_problems(dist, time=True) == []
+    assert distribution_problems(Distribution("expon", (100.0, 150.0)), time=True) == [
+        ("loc", "the location of an exponential distribution must lie in [0, mean)")
+    ]
+
+
+def test_resample_redraws_outside_the_bounds_instead_of_clipping() -> None:
+    clipped = Distribution("norm", (0.0, 1.0), -1.0, 1.0).sampler(random.Random(5))
+    redrawn = Distribution("norm", (0.0, 1.0), -1.0, 1.0, resample=True).sampler(random.Random(5))
+    a = [clipped() for _ in range(10_000)]
+    b = [redrawn() for _ in range(10_000)]
+    assert sum(1 for x in a if abs(x) == 1.0) > 2_000  # about 32 % sit on the bounds
+    assert sum(1 for x in b if abs(x) == 1.0) == 0
+    assert all(-1.0 <= x <= 1.0 for x in b)
+
+
+def test_resample_falls_back_to_the_clipped_mean_when_draws_keep_missing() -> None:
+    draw = Distribution("norm", (0.0, 1.0), 50.0, 60.0, resample=True).sampler(random.Random(1))
+    assert draw() == 50.0

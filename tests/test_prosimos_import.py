@@ -144,12 +144,12 @@ def test_credit_stable_durations_branches_and_arrivals() -> None:
     params = scenario.params[PID]
     assert params.process == PID
     assert params.durations == {
-        CHECK_HISTORY: Distribution("norm", (600.0, 120.0), 0.0, BIG),
-        CHECK_INCOME: Distribution("norm", (1200.0, 240.0), 0.0, BIG),
+        CHECK_HISTORY: Distribution("norm", (600.0, 120.0), 0.0, BIG, resample=True),
+        CHECK_INCOME: Distribution("norm", (1200.0, 240.0), 0.0, BIG, resample=True),
         FEEDBACK: Distribution("fix", (0.0,)),
-        NOTIFY: Distribution("norm", (600.0, 120.0), 0.0, BIG),
-        ASSESS: Distribution("expon", (1200.0,), 0.0, BIG),
-        OFFER: Distribution("norm", (600.0, 120.0), 0.0, BIG),
+        NOTIFY: Distribution("norm", (600.0, 120.0), 0.0, BIG, resample=True),
+        ASSESS: Distribution("expon", (1200.0,), 0.0, BIG, resample=True),
+        OFFER: Distribution("norm", (600.0, 120.0), 0.0, BIG, resample=True),
     }
     assert params.branches == {
         DECISION: (
@@ -162,7 +162,9 @@ def test_credit_stable_durations_branches_and_arrivals() -> None:
         ),
     }
     assert scenario.arrivals.process == PID
-    assert scenario.arrivals.interarrival == Distribution("expon", (1800.0,), 0.0, BIG)
+    assert scenario.arrivals.interarrival == Distribution(
+        "expon", (1800.0,), 0.0, BIG, resample=True
+    )
 
 
 def test_credit_asis_officers_work_afternoons() -> None:
@@ -187,8 +189,9 @@ def test_and_join_imports_pool_of_ten_and_reads_prosimos_parameter_order() -> No
     assert sorted(pool.actions) == sorted(f"Process_1.{t}" for t in process.task_actions)
     calendar = scenario.calendars[pool.calendar or ""]
     assert calendar.periods == OFFICE  # "09:00:00.000" - "17:00:00.000"
-    # expon takes [mean, min, max]: the fourth value (3600) is ignored, as in Prosimos.
-    expected = Distribution("expon", (1500.0,), 150.0, 1500.0)
+    # expon takes [mean, min, max]: min + Exp(mean - min), redrawn within [min, max]; the
+    # fourth value (3600) is ignored, as in Prosimos.
+    expected = Distribution("expon", (1500.0, 150.0), 150.0, 1500.0, resample=True)
     assert set(scenario.params["Process_1"].durations.values()) == {expected}
     assert scenario.params["Process_1"].branches == {}
     # fix takes [value]: the extra values are ignored.
@@ -230,16 +233,28 @@ def test_import_agrees_with_prosimos_own_parser() -> None:
         (arrival("uniform", 10, 70), Distribution("uniform", (10.0, 70.0))),
         # negative samples are never drawn: the lower bound is at least 0
         (arrival("uniform", -10, 70), Distribution("uniform", (0.0, 70.0))),
-        (arrival("norm", 600, 60, -5, 900), Distribution("norm", (600.0, 60.0), 0.0, 900.0)),
-        (arrival("expon", 300, 0, 5000), Distribution("expon", (300.0,), 0.0, 5000.0)),
+        (
+            arrival("norm", 600, 60, -5, 900),
+            Distribution("norm", (600.0, 60.0), 0.0, 900.0, resample=True),
+        ),
+        (
+            arrival("expon", 300, 0, 5000),
+            Distribution("expon", (300.0,), 0.0, 5000.0, resample=True),
+        ),
         # lognorm and gamma take [mean, variance, min, max]; ours take (mean, std)
         (
             arrival("lognorm", 400, 1600, 0, 9000),
-            Distribution("lognorm", (400.0, 40.0), 0.0, 9000.0),
+            Distribution("lognorm", (400.0, 40.0), 0.0, 9000.0, resample=True),
         ),
-        (arrival("gamma", 400, 2500, 1, 9000), Distribution("gamma", (400.0, 50.0), 1.0, 9000.0)),
+        (
+            arrival("gamma", 400, 2500, 1, 9000),
+            Distribution("gamma", (400.0, 50.0), 1.0, 9000.0, resample=True),
+        ),
         # numbers written as strings are read as Prosimos's float() reads them
-        (arrival("norm", "600", "60", "0", "900"), Distribution("norm", (600.0, 60.0), 0.0, 900.0)),
+        (
+            arrival("norm", "600", "60", "0", "900"),
+            Distribution("norm", (600.0, 60.0), 0.0, 900.0, resample=True),
+        ),
     ],
 )
 def test_distribution_parameters_follow_pix_framework(

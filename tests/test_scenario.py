@@ -169,7 +169,7 @@ def test_whatif_example_loads_base_then_each_variant() -> None:
 def test_variant_one_more_clerk_changes_only_the_count() -> None:
     base, clerk = load_variants(WHATIF)[:2]
     pools = {pool.name: pool for pool in clerk.resources}
-    assert pools["clerks"].count == 4
+    assert pools["clerks"].count == 6
     base_clerks = next(pool for pool in base.resources if pool.name == "clerks")
     assert pools["clerks"].actions == base_clerks.actions
     assert pools["clerks"].calendar == base_clerks.calendar == "office"

@@ -3,7 +3,7 @@
 Kinds and ``params`` (all times in seconds):
 
 - ``fix``: (value,)
-- ``expon``: (mean,)
+- ``expon``: (mean,) or (mean, loc): ``loc + Exp(mean - loc)`` (Prosimos's shifted form)
 - ``uniform``: (low, high)
 - ``norm``: (mean, std)
 - ``lognorm``: (mean, std) of the *values* (not of their logarithm)
@@ -11,8 +11,9 @@ Kinds and ``params`` (all times in seconds):
 - ``triangular``: (low, mode, high)
 - ``empirical``: ``values`` with optional ``weights`` (params empty)
 
-``minimum``/``maximum`` clip a sample (Prosimos's min/max); negative samples of durations are
-clipped to 0 by the simulator.
+``minimum``/``maximum`` clip a sample; with ``resample`` a draw outside them is drawn again (up
+to 100 times, then the mean, clipped), as Prosimos does with its min/max. Negative samples of
+durations are clipped to 0 by the simulator.
 
 In a scenario a distribution is written as a mapping (``{dist: expon, mean: 20m}``, see
 ``docs/scenario-format.md``); :func:`parse_distribution` reads that form and reports every
@@ -102,6 +103,7 @@ class Distribution:
     maximum: float | None = None
     values: tuple[float, ...] = ()
     weights: tuple[float, ...] = ()
+    resample: bool = False
 
     def mean(self) -> float:
         """The mean before clipping."""
@@ -126,6 +128,19 @@ class Distribution:
         if self.kind == "fix":
             value = _clip(self.params[0], low, high)
             return lambda: value
+        if self.resample and (low is not None or high is not None):
+            floor = -math.inf if low is None else low
+            ceiling = math.inf if high is None else high
+            fallback = _clip(self.mean(), low, high)
+
+            def redrawn() -> float:
+                for _ in range(_RESAMPLE_TRIES):
+                    x = draw()
+                    if floor <= x <= ceiling:
+                        return x
+                return fallback
+
+            return redrawn
         if low is not None and high is not None:
             floor, ceiling = low, high
 
@@ -149,7 +164,10 @@ class Distribution:
             value = p[0]
             return lambda: value
         if kind == "expon":
-            expovariate, rate = rng.expovariate, 1.0 / p[0]
+            loc = p[1] if len(p) > 1 else 0.0
+            expovariate, rate = rng.expovariate, 1.0 / (p[0] - loc)
+            if loc:
+                return lambda: loc + expovariate(rate)
             return lambda: expovariate(rate)
         if kind == "uniform":
             rand, low, span = rng.random, p[0], p[1] - p[0]
@@ -172,6 +190,9 @@ class Distribution:
         if kind == "empirical":
             return _empirical(rng, self.values, self.weights)
         raise ValueError(f"unknown distribution kind {kind!r}")
+
+
+_RESAMPLE_TRIES = 100
 
 
 def _clip(value: float, low: float | None, high: float | None) -> float:
@@ -293,6 +314,8 @@ def distribution_problems(dist: Distribution, *, time: bool) -> list[tuple[str, 
     if kind not in KINDS:
         return [("dist", f"unknown distribution {kind!r} (kinds: {', '.join(KINDS)})")]
     names = PARAMETERS[kind] if kind != "empirical" else ()
+    if kind == "expon" and len(dist.params) == 2:
+        names = ("mean", "loc")
     if len(dist.params) != len(names):
         return [("", f"{kind} takes {len(names)} parameter(s), got {len(dist.params)}")]
     show = format_seconds if time else _number
@@ -326,6 +349,8 @@ def _kind_problems(
     name = _NAMES[kind]
     if kind == "expon" and p["mean"] <= 0:
         found.append(("mean", f"the mean of {name} must be greater than 0"))
+    if kind == "expon" and "loc" in p and not 0 <= p["loc"] < p["mean"]:
+        found.append(("loc", f"the location of {name} must lie in [0, mean)"))
     if kind in ("norm", "lognorm", "gamma") and p["std"] < 0:
         found.append(("std", f"the standard deviation must not be negative; got {show(p['std'])}"))
     if kind in ("lognorm", "gamma"):

@@ -173,8 +173,7 @@ def read_graph(root: etree._Element, file: str, process_id: str | None = None) -
     if len(starts) != 1:
         problems.append(
             Problem(
-                f"the simulator needs exactly one start event; process {pid!r} has "
-                f"{len(starts)}",
+                f"the simulator needs exactly one start event; process {pid!r} has {len(starts)}",
                 file=file,
                 element_id=pid,
             )

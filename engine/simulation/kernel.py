@@ -159,7 +159,7 @@ class _Proc:
         self.task_subcase: list[str | None] = [None] * len(ids)
         self.start = pos[graph.start]
         self.model: ProcessModel | None = sim.model
-        self.generators: list[Callable[[dict[str, Any]], None]] = []
+        self.generators: list[tuple[str, Callable[[dict[str, Any]], None]]] = []
         self.due_rule = sim.model.settings.due if sim.model else None
         cal_name = sim.model.settings.calendar if sim.model else None
         cal_def = sim.model.calendar(cal_name) if sim.model and cal_name else None
@@ -346,6 +346,17 @@ class Kernel:
             replication=replication, seed=seed, start=self.start, end=self.start
         )
         self.heap: list[tuple[float, int, int, Any]] = []
+        acts = self.log.acts
+        self._columns = (
+            acts.case.append,
+            acts.activity.append,
+            acts.enable.append,
+            acts.start.append,
+            acts.end.append,
+            acts.resource.append,
+            acts.processing.append,
+            acts.outcome.append,
+        )
         self.seq = 0
         self.cases: list[_Case] = []
         self.wip = 0
@@ -381,6 +392,7 @@ class Kernel:
         self.interarrival = _sampler_nonneg(arrivals.interarrival.sampler(rng))
         self.arrival_cal = self._calendar(arrivals.calendar)
         self.arrival_always = arrivals.calendar is None
+        self.arrival_wall = arrivals.gaps == "wall"
         self.arrived = 0
         self.limit_cases = scenario.cases
         self.limit_time = (
@@ -410,7 +422,7 @@ class Kernel:
         model = sim.model
         pos = {node_id: i for i, node_id in enumerate(proc.names)}
         proc.set_branches(params.branches, sim)
-        proc.generators = [_generator(g, rng) for g in params.data]
+        proc.generators = [(g.name, _generator(g, rng)) for g in params.data]
         for node_id, key in sim.task_actions.items():
             if node_id not in pos:
                 continue
@@ -581,9 +593,12 @@ class Kernel:
         self._new_case(self.arrival_proc, None, now)
         if self.limit_cases is None or self.arrived < self.limit_cases:
             gap = self.interarrival()
-            nxt = now + gap if self.arrival_always else self.arrival_cal.add_working(now, gap)
-            if self.arrival_always is False:
-                nxt = self.arrival_cal.next_working(nxt)
+            if self.arrival_always:
+                nxt = now + gap
+            elif self.arrival_wall:
+                nxt = self.arrival_cal.next_working(now + gap)  # Prosimos: gap in wall time
+            else:
+                nxt = self.arrival_cal.next_working(self.arrival_cal.add_working(now, gap))
             if nxt <= self.limit_time:
                 self._push(nxt, _ARRIVAL, None)
 
@@ -592,11 +607,17 @@ class Kernel:
         case.resume = resume
         case.resume_epoch = parent.epoch if parent is not None else 0
         self.cases.append(case)
-        data = case.data
-        for gen in proc.generators:
-            gen(data)
-        if parent is not None:
-            data.update(parent.data)  # SC6: custom data shared from the parent
+        if parent is None:
+            data = case.data
+            for _, gen in proc.generators:
+                gen(data)
+        else:
+            # SC6: a sub-case shares its parent's data (updates show in both); its own
+            # generators only fill the names the parent does not have.
+            data = case.data = parent.data
+            for name, gen in proc.generators:
+                if name not in data:
+                    gen(data)
             parent.subcases += 1
         if self.trace:
             case.trace = [
@@ -706,6 +727,13 @@ class Kernel:
     # -- resources --------------------------------------------------------------------------
 
     def _enqueue(self, work: _Work, pools: list[_Pool], now: float) -> None:
+        if len(pools) == 1:
+            pool = pools[0]
+            if pool.idle:
+                self._assign(pool.idle.pop(), work, pool.cal.next_working(now))
+            else:
+                pool.queue.append(work)
+            return
         best: _Pool | None = None
         best_at = math.inf
         for pool in pools:
@@ -731,7 +759,8 @@ class Kernel:
         dur = act.sample()
         work.dur = dur
         end = res.pool.cal.add_working(at, dur) if dur > 0.0 else at
-        self._push(end, _COMPLETE, work)
+        self.seq += 1
+        heapq.heappush(self.heap, (end, self.seq, _COMPLETE, work))
 
     def _release(self, res: _Res, now: float) -> None:
         res.work = None
@@ -745,16 +774,16 @@ class Kernel:
         pool.idle.append(res)
 
     def _log(self, work: _Work, end: float, processing: float, outcome: int) -> None:
-        acts = self.log.acts
-        acts.case.append(work.case.index)
-        acts.activity.append(work.act.index)
-        acts.enable.append(work.enable)
-        acts.start.append(work.start)
-        acts.end.append(end)
+        case, activity, enable, start, end_, resource, processing_, outcome_ = self._columns
+        case(work.case.index)
+        activity(work.act.index)
+        enable(work.enable)
+        start(work.start)
+        end_(end)
         res = work.res
-        acts.resource.append(res.index if res is not None else -1)
-        acts.processing.append(processing)
-        acts.outcome.append(outcome)
+        resource(res.index if res is not None else -1)
+        processing_(processing)
+        outcome_(outcome)
 
     def _refused(self, work: _Work, now: float) -> None:
         if work.cancelled:

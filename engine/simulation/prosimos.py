@@ -165,7 +165,7 @@ def import_prosimos(
         name=Path(json_file).stem,
         processes={pid: process},
         params={pid: params},
-        arrivals=Arrivals(pid, interarrival, arrival_name),
+        arrivals=Arrivals(pid, interarrival, arrival_name, gaps="wall"),
         resources=_pools(valid, tasks, assignment.resources_of, pid),
         calendars=scenario_calendars,
         start=utc_start,
@@ -677,28 +677,27 @@ def _distribution(
         std = p["std"]
         if std <= 0:
             errors.append(f"norm std {std:g} must be positive (use fix for a constant)")
-        return _or_report(errors, path, reader, Distribution("norm", (mean, std), lower, high))
+        return _or_report(
+            errors, path, reader, Distribution("norm", (mean, std), lower, high, resample=True)
+        )
     variance = p["variance"]  # lognorm and gamma: mean and variance of the values
     if mean <= 0:
         errors.append(f"{name} mean {mean:g} must be positive")
     if variance <= 0:
         errors.append(f"{name} variance {variance:g} must be positive")
     std = math.sqrt(variance) if variance > 0 else 0.0
-    return _or_report(errors, path, reader, Distribution(name, (mean, std), lower, high))
+    return _or_report(
+        errors, path, reader, Distribution(name, (mean, std), lower, high, resample=True)
+    )
 
 
 def _expon(mean: float, loc: float, lower: float, high: float) -> Distribution:
     """Prosimos's ``expon [mean, min, max]``: ``min + Exp(scale = mean - min)`` (scale ``mean``
-    when ``mean < min``), kept within ``[max(min, 0), max]``.
-
-    ``Distribution("expon", (mean,))`` has no shift: with ``min == 0`` (the usual case) the
-    mapping is exact; with ``min > 0`` it is the closest expressible one (same mean before the
-    bounds) until ``expon`` takes a location (see docs/prosimos.md).
-    """
+    when ``mean < min``), redrawn until within ``[max(min, 0), max]``."""
     scale = mean - loc if mean >= loc else mean
-    if loc == 0:
-        return Distribution("expon", (scale,), lower, high)
-    return Distribution("expon", (loc + scale,), lower, high)
+    if loc <= 0:
+        return Distribution("expon", (scale,), lower, high, resample=True)
+    return Distribution("expon", (loc + scale, loc), lower, high, resample=True)
 
 
 def _or_report(

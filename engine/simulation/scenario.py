@@ -75,6 +75,7 @@ from engine.simulation.distributions import (
 )
 from engine.simulation.graph import NodeKind
 from engine.simulation.scenario_model import (
+    ARRIVAL_GAPS,
     HOLD_KINDS,
     Arrivals,
     DataGenerator,
@@ -1077,8 +1078,12 @@ class _Reader:
             self.calendar(calendar, ("arrivals", "calendar"), what="arrivals")
         if proc is None or interarrival is None:
             return None
+        gaps = body.get("gaps", "working")
         return Arrivals(
-            proc.model.id, interarrival, calendar if isinstance(calendar, str) else None
+            proc.model.id,
+            interarrival,
+            calendar if isinstance(calendar, str) else None,
+            gaps=gaps if gaps in ARRIVAL_GAPS else "working",
         )
 
     def resources(self) -> list[ResourcePool]:

@@ -18,6 +18,9 @@ from engine.model import CalendarDef, ProcessModel
 from engine.simulation.distributions import Distribution
 from engine.simulation.graph import FlowGraph
 
+ARRIVAL_GAPS: tuple[str, ...] = ("working", "wall")
+"""How inter-arrival times count against an arrival calendar (:class:`Arrivals`)."""
+
 HOLD_KINDS: tuple[str, ...] = ("more_info", "until", "paused")
 """Hold kinds a scenario may draw (``HoldKind`` values, H1)."""
 
@@ -126,13 +129,18 @@ class ResourcePool:
 
 @dataclass(frozen=True)
 class Arrivals:
-    """New cases of ``process``: inter-arrival times from ``interarrival``; with a
-    ``calendar``, cases arrive only in its working hours (Prosimos semantics: the
-    inter-arrival time is counted in the calendar's working time)."""
+    """New cases of ``process``: inter-arrival times from ``interarrival``.
+
+    With a ``calendar`` cases arrive only in its working hours: ``gaps="working"`` counts each
+    inter-arrival time in the calendar's working time (the rate inside the hours is
+    1/mean); ``gaps="wall"`` adds it in wall-clock time and moves an arrival outside the
+    hours to the next opening, as Prosimos does (so a case arrives at every opening).
+    """
 
     process: str
     interarrival: Distribution
     calendar: str | None = None
+    gaps: str = "working"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,141 @@
+"""``caseloom simulate``: scenario in, KPIs, event logs and a report out; bad input refused."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+PROSIMOS = ROOT.parent / "shared" / "simulation" / "prosimos"
+runner = CliRunner()
+
+
+def test_simulate_writes_kpis_event_logs_and_a_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(EXAMPLES / "claims.scenario.yaml"),
+            "--out",
+            str(out),
+            "--cases",
+            "60",
+            "--replications",
+            "2",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "cycle_time_mean_h[claim]" in result.output
+    with (out / "eventlog-base.csv").open() as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0] == ["case_id", "activity", "enable_time", "start_time", "end_time", "resource"]
+    assert {r[1] for r in rows[1:]} >= {"Register claim", "Pay claim"}
+    assert (out / "eventlog-base.xes").read_text().count("<trace>") >= 60
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis  # one table per variant
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "http://" not in html.replace(
+        "http://www.w3.org", ""
+    )
+
+
+def test_simulate_compares_chosen_variants_in_one_report(tmp_path: Path) -> None:
+    out = tmp_path / "whatif"
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(EXAMPLES / "claims-whatif.scenario.yaml"),
+            "--out",
+            str(out),
+            "--horizon",
+            "5d",
+            "--replications",
+            "2",
+            "--variant",
+            "base",
+            "--variant",
+            "one more clerk",
+            "--no-xes",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("eventlog-*")) == [
+        "eventlog-base.csv",
+        "eventlog-one-more-clerk.csv",
+    ]
+    html = (out / "report.html").read_text()
+    assert "one more clerk" in html and "base" in html
+
+
+def test_simulate_refuses_a_bad_scenario_with_every_problem_before_running(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.scenario.yaml"
+    bad.write_text(
+        f"""name: bad
+definitions: [{ROOT / "processes" / "claim.yaml"}, {ROOT / "processes" / "fraud_check.yaml"}]
+start: 2026-03-02T09:00:00Z
+cases: 10
+arrivals: {{process: claim, interarrival: {{dist: expon, mean: -5m}}}}
+resources:
+  clerks: {{count: 1, actions: [register, nosuch]}}
+"""
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["simulate", str(bad), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{bad}:5:" in result.output  # the interarrival line
+    assert "nosuch" in result.output
+    assert "has no resource" in result.output or "no resource" in result.output
+    assert not out.exists()  # nothing ran, nothing written
+
+
+def test_simulate_unknown_variant_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(EXAMPLES / "claims-whatif.scenario.yaml"),
+            "--variant",
+            "nope",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code != 0
+    assert "unknown variant" in result.output
+
+
+@pytest.mark.skipif(not PROSIMOS.is_dir(), reason="../shared/simulation/prosimos not present")
+def test_simulate_runs_a_prosimos_scenario_directly(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(PROSIMOS / "Credit_Application_Simulation.bpmn"),
+            "--prosimos",
+            str(PROSIMOS / "credit_app_stable.json"),
+            "--cases",
+            "300",
+            "--start",
+            "2024-01-01T09:00Z",
+            "--out",
+            str(tmp_path),
+            "--no-xes",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "eventlog-base.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert {r["activity"] for r in rows} >= {"Check credit history", "Assess application"}
+    assert rows[0]["start_time"] == "2024-01-01 09:00:00.000000+00:00"

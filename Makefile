@@ -28,6 +28,7 @@ test: lint types pytest
 bench: $(STAMP)
 	$(BIN)/python bench/builder.py
 	$(BIN)/python bench/runtime.py
+	$(BIN)/python bench/simulate_vs_prosimos.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

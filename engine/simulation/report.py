@@ -24,6 +24,7 @@ import base64
 import html
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +128,7 @@ def _grouped_bars(
             capsize=4,
             label=label,
         )
-    axes.set_xticks(positions, groups)
+    axes.set_xticks(positions, [textwrap.fill(group, 14) for group in groups])
     if sum(len(group) for group in groups) > 60:  # long names: slant them
         axes.tick_params(axis="x", labelrotation=25, labelsize="small")
         axes.figure.subplots_adjust(bottom=0.25)
@@ -238,7 +239,8 @@ def time_breakdown_plot(
         if heights.any():
             axes.bar(positions, heights, 0.6, bottom=bottom, label=name)
             bottom += heights
-    axes.set_xticks(positions, [label for label, _, _ in bars])
+    axes.set_xticks(positions, [textwrap.fill(label, 14) for label, _, _ in bars])
+    axes.tick_params(axis="x", labelsize="small")
     axes.set_ylabel("hours per finished case")
     axes.set_title("Where the time goes (sum over each case's actions)")
     if bottom.any():

@@ -80,10 +80,14 @@ def main() -> None:
     ours = best_of(args.repeat, caseloom_load)
     bare = best_of(args.repeat, spiff_parse)
     print(f"definitions:                          {args.count}")
-    print(f"caseloom load+validate+compile+parse: {ours * 1000:8.1f} ms "
-          f"({ours / args.count * 1000:.2f} ms each)")
-    print(f"bare SpiffWorkflow parse (same BPMN): {bare * 1000:8.1f} ms "
-          f"({bare / args.count * 1000:.2f} ms each)")
+    print(
+        f"caseloom load+validate+compile+parse: {ours * 1000:8.1f} ms "
+        f"({ours / args.count * 1000:.2f} ms each)"
+    )
+    print(
+        f"bare SpiffWorkflow parse (same BPMN): {bare * 1000:8.1f} ms "
+        f"({bare / args.count * 1000:.2f} ms each)"
+    )
     print(f"ratio caseloom / bare SpiffWorkflow:  {ours / bare:8.2f}x")
 
 

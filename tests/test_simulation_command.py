@@ -139,3 +139,36 @@ def test_simulate_runs_a_prosimos_scenario_directly(tmp_path: Path) -> None:
         rows = list(csv.DictReader(stream))
     assert {r["activity"] for r in rows} >= {"Check credit history", "Assess application"}
     assert rows[0]["start_time"] == "2024-01-01 09:00:00.000000+00:00"
+
+
+@pytest.mark.skipif(not PROSIMOS.is_dir(), reason="../shared/simulation/prosimos not present")
+def test_simulate_takes_a_prosimos_model_and_json_in_either_order(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(PROSIMOS / "AND_join.json"),
+            str(PROSIMOS / "AND_join.bpmn"),
+            "--cases",
+            "50",
+            "--out",
+            str(tmp_path),
+            "--no-xes",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "eventlog-base.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert len({r["case_id"] for r in rows}) == 50
+    assert rows[0]["start_time"].startswith("2024-01-01 09:00:00")  # the default start
+
+
+def test_simulate_refuses_files_that_are_not_a_scenario_or_a_prosimos_pair(
+    tmp_path: Path,
+) -> None:
+    result = runner.invoke(
+        app, ["simulate", str(EXAMPLES / "claims.scenario.yaml"), "other.yaml", "--out", "x"]
+    )
+    assert result.exit_code == 2
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "Prosimos BPMN model and its JSON" in text

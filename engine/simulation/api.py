@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import InvalidArgument
 from engine.simulation.kernel import run_replication
 from engine.simulation.progress import Progress
 from engine.simulation.results import SimulationResult
@@ -31,24 +32,28 @@ def _override(
     replications: int | None,
     seed: int | None,
 ) -> Scenario:
-    changes: dict[str, object] = {}
+    """``scenario`` with the bounds, replications and seed given to :func:`simulate`."""
     if cases is not None and horizon is not None:
-        raise ValueError("give cases or horizon, not both")
+        raise InvalidArgument(f"scenario {scenario.name!r}: give cases or horizon, not both")
+    if cases is not None and (isinstance(cases, bool) or cases < 1):
+        raise InvalidArgument(f"scenario {scenario.name!r}: cases must be at least 1, not {cases}")
+    if horizon is not None and not horizon > 0:
+        raise InvalidArgument(
+            f"scenario {scenario.name!r}: horizon must be positive, not {horizon}"
+        )
+    if replications is not None and (isinstance(replications, bool) or replications < 1):
+        raise InvalidArgument(
+            f"scenario {scenario.name!r}: replications must be at least 1, not {replications}"
+        )
     if cases is not None:
-        if cases < 1:
-            raise ValueError(f"cases must be at least 1, not {cases}")
-        changes.update(cases=cases, horizon=None)
+        scenario = dataclasses.replace(scenario, cases=cases, horizon=None)
     if horizon is not None:
-        if horizon <= 0:
-            raise ValueError(f"horizon must be positive, not {horizon}")
-        changes.update(horizon=horizon, cases=None)
+        scenario = dataclasses.replace(scenario, horizon=horizon, cases=None)
     if replications is not None:
-        if replications < 1:
-            raise ValueError(f"replications must be at least 1, not {replications}")
-        changes["replications"] = replications
+        scenario = dataclasses.replace(scenario, replications=replications)
     if seed is not None:
-        changes["seed"] = seed
-    return dataclasses.replace(scenario, **changes) if changes else scenario  # type: ignore[arg-type]
+        scenario = dataclasses.replace(scenario, seed=seed)
+    return scenario
 
 
 def simulate(
@@ -67,7 +72,8 @@ def simulate(
     ``cases``/``horizon`` (seconds), ``replications`` and ``seed`` override the scenario's.
     ``progress``: draw a progress bar on stderr (None: only when stderr is a terminal).
     ``trace``: record the runtime commands of every case (for replays; costs memory).
-    A bad scenario raises :class:`~engine.errors.DefinitionError` before anything runs.
+    A bad scenario raises :class:`~engine.errors.DefinitionError` before anything runs; bad
+    overrides raise :class:`~engine.errors.InvalidArgument`.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, variant=variant)
@@ -101,9 +107,26 @@ def simulate(
 
 
 def simulate_variants(
-    scenarios: str | Path | Sequence[Scenario], **options: object
+    scenarios: str | Path | Sequence[Scenario],
+    *,
+    cases: int | None = None,
+    horizon: float | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    progress: bool | None = False,
 ) -> list[SimulationResult]:
-    """Run the base scenario and each of its variants (what-if), in order."""
+    """Run the base scenario and each of its variants (what-if), in order, with the same
+    overrides; a scenario file is checked whole (every variant) before anything runs."""
     if isinstance(scenarios, str | Path):
         scenarios = load_variants(scenarios)
-    return [simulate(s, **options) for s in scenarios]  # type: ignore[arg-type]
+    return [
+        simulate(
+            s,
+            cases=cases,
+            horizon=horizon,
+            replications=replications,
+            seed=seed,
+            progress=progress,
+        )
+        for s in scenarios
+    ]

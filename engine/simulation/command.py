@@ -1,7 +1,7 @@
 """``caseloom simulate``: run a scenario (and its what-if variants) and write the outputs.
 
     caseloom simulate examples/claims.scenario.yaml --out out/claims
-    caseloom simulate model.bpmn --prosimos params.json --cases 10000 --start 2024-01-01T09:00Z
+    caseloom simulate model.bpmn params.json --cases 10000 --start 2024-01-01T09:00Z
 
 Writes into ``--out``: ``report.html`` (self-contained, with the plots), the PNG plots,
 ``kpis.json``/``kpis.csv``, and per variant the event log of its first replication as
@@ -33,9 +33,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "variant"
 
 
+PROSIMOS_START = datetime(2024, 1, 1, 9, tzinfo=UTC)
+"""Default start of a Prosimos run: Monday 2024-01-01 09:00 UTC (the reference figures')."""
+
+
 def _start(text: str | None) -> datetime:
     if text is None:
-        raise typer.BadParameter("--start is required with --prosimos (e.g. 2024-01-01T09:00Z)")
+        return PROSIMOS_START
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as err:
@@ -54,6 +58,21 @@ def _horizon(text: str | None) -> float | None:
         return parse_seconds(text)
     except ValueError as err:
         raise typer.BadParameter(f"--horizon {text!r}: {err}") from err
+
+
+def _split_files(files: list[Path], prosimos: Path | None) -> tuple[Path, Path | None]:
+    """The scenario file, or the BPMN model and its Prosimos JSON (given in either order, or
+    the JSON with ``--prosimos``)."""
+    if len(files) == 1:
+        return files[0], prosimos
+    if len(files) == 2 and prosimos is None:
+        by_suffix = {f.suffix.lower(): f for f in files}
+        if set(by_suffix) == {".bpmn", ".json"}:
+            return by_suffix[".bpmn"], by_suffix[".json"]
+    raise typer.BadParameter(
+        "give one scenario YAML file, or a Prosimos BPMN model and its JSON parameters "
+        f"(got: {', '.join(str(f) for f in files)})"
+    )
 
 
 def _scenarios(
@@ -86,7 +105,10 @@ def _scenarios(
 
 def simulate_command(
     scenario: Annotated[
-        Path, typer.Argument(help="A scenario YAML file, or a BPMN model with --prosimos.")
+        list[Path],
+        typer.Argument(
+            help="A scenario YAML file; or a Prosimos BPMN model and its JSON parameters."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
         "simulation-out"
@@ -106,7 +128,11 @@ def simulate_command(
         Path | None, typer.Option(help="Prosimos 2.x parameters (JSON) for the BPMN model.")
     ] = None,
     start: Annotated[
-        str | None, typer.Option(help="Start of a Prosimos run, ISO 8601 with time zone.")
+        str | None,
+        typer.Option(
+            help="Start of a Prosimos run, ISO 8601 with time zone "
+            "(default 2024-01-01T09:00Z, a Monday)."
+        ),
     ] = None,
     xes: Annotated[bool, typer.Option(help="Also write the event logs as XES.")] = True,
     progress: Annotated[
@@ -120,8 +146,9 @@ def simulate_command(
     from engine.simulation.report import write_report
 
     seconds = _horizon(horizon)
+    file, prosimos = _split_files(scenario, prosimos)
     try:
-        found = _scenarios(scenario, prosimos, start, cases, seconds, variant)
+        found = _scenarios(file, prosimos, start, cases, seconds, variant)
         results: list[SimulationResult] = []
         for item in found:
             if len(found) > 1:

@@ -22,6 +22,8 @@ processes are compiled into a small token machine over the *same* BPMN graph the
   date, H4; ``until`` and ``paused`` let it run, H6, H7);
 - when the flow is finished and every sub-case is finished the case is resolved (R1, SC1).
 
+The scenario is compiled first (:mod:`engine.simulation.program`); this module holds the
+runtime state (:class:`Work`, :class:`CaseState`) and the event loop (:class:`Kernel`).
 Time is float seconds since the epoch (UTC). Nothing here reads the system clock.
 """
 
@@ -30,26 +32,29 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.calendars import WorkingCalendar, calendar_for, due_date
-from engine.errors import DefinitionError, Problem
+from engine.calendars import WorkingCalendar, due_date
+from engine.errors import Problem
 from engine.expressions import truthy
-from engine.model import CalendarDef, ProcessModel
-from engine.simulation.fastcal import FastCalendar
-from engine.simulation.graph import NodeKind
+from engine.simulation.program import (
+    ActionType,
+    Pool,
+    ProcessProgram,
+    Program,
+    Resource,
+    SimulationError,
+)
 from engine.simulation.results import HOLD_INDEX, ReplicationLog
 from engine.simulation.scenario_model import (
-    DataGenerator,
     HoldSpec,
-    ProcessParams,
     ReworkSpec,
     Scenario,
-    SimProcess,
 )
+
+__all__ = ["CaseState", "Kernel", "SimulationError", "Work", "run_replication"]
 
 _ARRIVAL = 0
 _COMPLETE = 1
@@ -64,165 +69,26 @@ _STOPPED = 3
 Trace = list[tuple[float, str, dict[str, object]]]
 
 
-class _Act:
-    """An action type of one process, compiled: its sampler, pools and after-effects."""
-
-    __slots__ = (
-        "index",
-        "key",
-        "process",
-        "label",
-        "sample",
-        "pools",
-        "human_pools",
-        "robot",
-        "failure",
-        "refusal",
-        "reworks",
-        "holds",
-        "spawns",
-        "stage",
-        "order",
-        "parallel_stage",
-        "node",
-    )
-
-    def __init__(self, index: int, key: str, process: str, label: str) -> None:
-        self.index = index
-        self.key = key
-        self.process = process
-        self.label = label
-        self.sample: Callable[[], float] = _zero
-        self.pools: list[_Pool] = []
-        self.human_pools: list[_Pool] = []
-        self.robot = False
-        self.failure = 0.0
-        self.refusal = 0.0
-        self.reworks: list[tuple[float, ReworkSpec, int, _Act | None]] = []
-        self.holds: list[tuple[float, HoldSpec, Callable[[], float]]] = []
-        self.spawns: list[tuple[float, str]] = []
-        self.stage = 0
-        self.order = 0
-        self.parallel_stage = False
-        self.node = -1
-
-
-def _zero() -> float:
-    return 0.0
-
-
-class _Proc:
-    """A process compiled to integer-indexed node arrays."""
-
-    __slots__ = (
-        "id",
-        "index",
-        "kind",
-        "outs",
-        "join_need",
-        "xor_probs",
-        "xor_conds",
-        "task_act",
-        "task_subcase",
-        "start",
-        "model",
-        "generators",
-        "due_rule",
-        "calendar",
-        "add_wait",
-        "stage_entry",
-        "names",
-    )
-
-    def __init__(self, index: int, sim: SimProcess) -> None:
-        self.id = sim.id
-        self.index = index
-        graph = sim.graph
-        ids = list(graph.nodes)
-        pos = {node_id: i for i, node_id in enumerate(ids)}
-        self.names = ids
-        self.kind = [int(graph.nodes[i].kind) for i in ids]
-        self.outs = [tuple(pos[f.target] for f in graph.nodes[i].outgoing) for i in ids]
-        self.join_need = [graph.nodes[i].incoming for i in ids]
-        self.xor_probs: list[tuple[list[float], list[int]] | None] = [None] * len(ids)
-        self.xor_conds: list[tuple[list[tuple[str, int]], int] | None] = [None] * len(ids)
-        for i, node_id in enumerate(ids):
-            node = graph.nodes[node_id]
-            if node.kind == NodeKind.XOR and len(node.outgoing) > 1:
-                conds = [(f.condition, pos[f.target]) for f in node.outgoing if f.condition]
-                default = next((pos[f.target] for f in node.outgoing if f.default), -1)
-                if default < 0:
-                    plain = [pos[f.target] for f in node.outgoing if not f.condition]
-                    default = plain[0] if plain else -1
-                self.xor_conds[i] = ([(c, t) for c, t in conds if c is not None], default)
-        self.task_act: list[_Act | None] = [None] * len(ids)
-        self.task_subcase: list[str | None] = [None] * len(ids)
-        self.start = pos[graph.start]
-        self.model: ProcessModel | None = sim.model
-        self.generators: list[tuple[str, Callable[[dict[str, Any]], None]]] = []
-        self.due_rule = sim.model.settings.due if sim.model else None
-        cal_name = sim.model.settings.calendar if sim.model else None
-        cal_def = sim.model.calendar(cal_name) if sim.model and cal_name else None
-        self.calendar: WorkingCalendar | None = calendar_for(cal_def) if cal_def else None
-        self.add_wait = bool(sim.model and sim.model.settings.add_wait_time_to_due_date)
-        self.stage_entry = {n: pos[e] for n, e in sim.stage_entries.items() if e in pos}
-
-    def set_branches(
-        self, branches: dict[str, tuple[tuple[str, float], ...]], sim: SimProcess
-    ) -> None:
-        pos = {node_id: i for i, node_id in enumerate(self.names)}
-        for gateway, probs in branches.items():
-            node = sim.graph.nodes[gateway]
-            targets = {f.id: pos[f.target] for f in node.outgoing}
-            cum: list[float] = []
-            outs: list[int] = []
-            total = 0.0
-            for flow_id, p in probs:
-                total += p
-                cum.append(total)
-                outs.append(targets[flow_id])
-            self.xor_probs[pos[gateway]] = (cum, outs)
-
-
-class _Pool:
-    __slots__ = ("name", "cal", "idle", "queue", "robot")
-
-    def __init__(self, name: str, cal: FastCalendar, robot: bool) -> None:
-        self.name = name
-        self.cal = cal
-        self.idle: list[_Res] = []
-        self.queue: deque[_Work] = deque()
-        self.robot = robot
-
-
-class _Res:
-    __slots__ = ("index", "pool", "busy", "work")
-
-    def __init__(self, index: int, pool: _Pool) -> None:
-        self.index = index
-        self.pool = pool
-        self.busy = 0.0
-        self.work: _Work | None = None
-
-
-class _Work:
+class Work:
     """One action instance waiting for, or being worked by, a resource."""
 
     __slots__ = ("case", "act", "node", "enable", "taken", "cancelled", "res", "start", "dur")
 
-    def __init__(self, case: _Case, act: _Act, node: int, enable: float) -> None:
+    def __init__(self, case: CaseState, act: ActionType, node: int, enable: float) -> None:
         self.case = case
         self.act = act
         self.node = node
         self.enable = enable
         self.taken = False
         self.cancelled = False
-        self.res: _Res | None = None
+        self.res: Resource | None = None
         self.start = 0.0
         self.dur = 0.0
 
 
-class _Case:
+class CaseState:
+    """A case (or sub-case) while it runs: its tokens, open work, hold and SLA."""
+
     __slots__ = (
         "index",
         "proc",
@@ -248,7 +114,9 @@ class _Case:
         "trace",
     )
 
-    def __init__(self, index: int, proc: _Proc, parent: _Case | None, arrival: float) -> None:
+    def __init__(
+        self, index: int, proc: ProcessProgram, parent: CaseState | None, arrival: float
+    ) -> None:
         self.index = index
         self.proc = proc
         self.data: dict[str, Any] = {}
@@ -256,7 +124,7 @@ class _Case:
         self.arrival = arrival
         self.tokens = 0
         self.joins: dict[int, int] | None = None
-        self.open: list[_Work] = []
+        self.open: list[Work] = []
         self.hold = -1
         self.hold_start = 0.0
         self.hold_seq = 0
@@ -273,56 +141,12 @@ class _Case:
         self.trace: Trace | None = None
 
 
-def _sampler_nonneg(sample: Callable[[], float]) -> Callable[[], float]:
-    def draw() -> float:
-        value = sample()
-        return value if value > 0.0 else 0.0
-
-    return draw
-
-
-def _generator(gen: DataGenerator, rng: random.Random) -> Callable[[dict[str, Any]], None]:
-    name = gen.name
-    if gen.distribution is not None:
-        sample = gen.distribution.sampler(rng)
-        if gen.integer:
-            return lambda data: data.__setitem__(name, int(round(sample())))
-        return lambda data: data.__setitem__(name, sample())
-    if gen.choices:
-        values = [v for v, _ in gen.choices]
-        cum: list[float] = []
-        total = 0.0
-        for _, w in gen.choices:
-            total += w
-            cum.append(total)
-
-        def choose(data: dict[str, Any]) -> None:
-            x = rng.random() * total
-            for value, edge in zip(values, cum, strict=True):
-                if x < edge:
-                    data[name] = value
-                    return
-            data[name] = values[-1]
-
-        return choose
-    if gen.probability is not None:
-        p = gen.probability
-        return lambda data: data.__setitem__(name, rng.random() < p)
-    value = gen.value
-    return lambda data: data.__setitem__(name, value)
-
-
 def _epoch(at: datetime) -> float:
     return at.timestamp()
 
 
 def _dt(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-class SimulationError(DefinitionError):
-    """A scenario the kernel cannot run (raised before any event is processed), or a flow
-    that cannot move on (a condition that cannot be evaluated, no branch taken)."""
 
 
 class Kernel:
@@ -338,13 +162,23 @@ class Kernel:
         on_case_end: Callable[[int], None] | None = None,
     ) -> None:
         self.scenario = scenario
-        self.rng = rng = random.Random(seed)
+        self.rng = random.Random(seed)
         self.trace = trace
         self.on_case_end = on_case_end
         self.start = _epoch(scenario.start)
         self.log = ReplicationLog(
             replication=replication, seed=seed, start=self.start, end=self.start
         )
+        program = Program(scenario, self.rng, self.log)
+        self.procs = program.procs
+        self.acts = program.acts
+        self.pools = program.pools
+        self.all_res = program.resources
+        self.arrival_proc = program.arrival_proc
+        self.interarrival = program.interarrival
+        self.arrival_cal = program.arrival_cal
+        self.arrival_always = program.arrival_always
+        self.arrival_wall = program.arrival_wall
         self.heap: list[tuple[float, int, int, Any]] = []
         acts = self.log.acts
         self._columns = (
@@ -358,183 +192,13 @@ class Kernel:
             acts.outcome.append,
         )
         self.seq = 0
-        self.cases: list[_Case] = []
+        self.cases: list[CaseState] = []
         self.wip = 0
-        self.cals: dict[str | None, FastCalendar] = {None: FastCalendar.from_definition(None)}
-        problems: list[Problem] = []
-        self.procs: dict[str, _Proc] = {}
-        self.acts: dict[str, _Act] = {}
-        for index, (pid, sim) in enumerate(scenario.processes.items()):
-            proc = _Proc(index, sim)
-            self.procs[pid] = proc
-            self.log.processes.append(pid)
-        self.pools: list[_Pool] = []
-        self.all_res: list[_Res] = []
-        for pool_def in scenario.resources:
-            pool = _Pool(pool_def.name, self._calendar(pool_def.calendar), pool_def.robot)
-            self.pools.append(pool)
-            for i in range(pool_def.count):
-                res = _Res(len(self.log.resources.name), pool)
-                name = pool_def.name if pool_def.count == 1 else f"{pool_def.name}_{i + 1}"
-                self.log.resources.name.append(name)
-                self.log.resources.pool.append(pool_def.name)
-                self.log.resources.busy.append(0.0)
-                self.log.resources.available.append(0.0)
-                pool.idle.append(res)
-                self.all_res.append(res)
-            pool.idle.reverse()  # pop() takes the first-numbered resource
-        for pid, sim in scenario.processes.items():
-            self._compile_process(self.procs[pid], sim, scenario.params.get(pid), problems)
-        if problems:
-            raise SimulationError(problems)
-        arrivals = scenario.arrivals
-        self.arrival_proc = self.procs[arrivals.process]
-        self.interarrival = _sampler_nonneg(arrivals.interarrival.sampler(rng))
-        self.arrival_cal = self._calendar(arrivals.calendar)
-        self.arrival_always = arrivals.calendar is None
-        self.arrival_wall = arrivals.gaps == "wall"
         self.arrived = 0
         self.limit_cases = scenario.cases
         self.limit_time = (
             self.start + scenario.horizon if scenario.horizon is not None else math.inf
         )
-
-    # -- compilation ------------------------------------------------------------------------
-
-    def _calendar(self, name: str | None) -> FastCalendar:
-        cal = self.cals.get(name)
-        if cal is None:
-            definition: CalendarDef | None = self.scenario.calendars.get(name) if name else None
-            if definition is None:
-                raise SimulationError(
-                    Problem(f"unknown calendar {name!r}", file=self.scenario.file)
-                )
-            cal = FastCalendar.from_definition(definition)
-            self.cals[name] = cal
-        return cal
-
-    def _compile_process(
-        self, proc: _Proc, sim: SimProcess, params: ProcessParams | None, problems: list[Problem]
-    ) -> None:
-        params = params or ProcessParams(process=sim.id)
-        rng = self.rng
-        file = self.scenario.file
-        model = sim.model
-        pos = {node_id: i for i, node_id in enumerate(proc.names)}
-        proc.set_branches(params.branches, sim)
-        proc.generators = [(g.name, _generator(g, rng)) for g in params.data]
-        for node_id, key in sim.task_actions.items():
-            if node_id not in pos:
-                continue
-            action_def = model.action(key) if model else None
-            if action_def is not None and not action_def.flow:
-                proc.task_subcase[pos[node_id]] = ""  # manual launch only: never reached
-                continue
-            if action_def is not None and action_def.subcase:
-                proc.task_subcase[pos[node_id]] = action_def.subcase
-                continue
-            act = self._act(proc, sim, key)
-            act.node = pos[node_id]
-            proc.task_act[pos[node_id]] = act
-            dist = params.durations.get(key)
-            if dist is None:
-                problems.append(
-                    Problem(f"action {key!r} of process {sim.id!r} has no duration", file=file)
-                )
-            else:
-                act.sample = _sampler_nonneg(dist.sampler(rng))
-            qualified = f"{sim.id}.{key}"
-            robot = bool(action_def.robot) if action_def else False
-            robot_pools = [
-                p
-                for p, d in zip(self.pools, self.scenario.resources, strict=True)
-                if qualified in d.actions and d.robot
-            ]
-            human_pools = [
-                p
-                for p, d in zip(self.pools, self.scenario.resources, strict=True)
-                if qualified in d.actions and not d.robot
-            ]
-            act.robot = robot and bool(robot_pools)
-            act.pools = robot_pools if act.robot else human_pools + robot_pools
-            act.human_pools = human_pools
-            if not act.pools:
-                problems.append(
-                    Problem(f"action {key!r} of process {sim.id!r} has no resource", file=file)
-                )
-            behaviour = params.robots.get(key, params.robot_default)
-            act.failure = behaviour.failure if act.robot else 0.0
-            act.refusal = behaviour.refusal if act.robot else 0.0
-            if (act.failure or act.refusal) and not human_pools:
-                problems.append(
-                    Problem(
-                        f"robot action {key!r} of process {sim.id!r} may fail or be refused "
-                        "but no person pool does it",
-                        file=file,
-                    )
-                )
-        for node_index, kind in enumerate(proc.kind):
-            if (
-                kind == NodeKind.TASK
-                and proc.task_act[node_index] is None
-                and proc.task_subcase[node_index] is None
-            ):
-                problems.append(
-                    Problem(
-                        f"task {proc.names[node_index]!r} of process {sim.id!r} maps to no action",
-                        file=file,
-                        element_id=proc.names[node_index],
-                    )
-                )
-        if model is not None:
-            for number, stage in enumerate(model.stages, start=1):
-                for order, action_def in enumerate(stage.actions):
-                    act_or_none = self.acts.get(f"{sim.id}.{action_def.id}")
-                    if act_or_none is not None:
-                        act_or_none.stage = number
-                        act_or_none.order = order
-                        act_or_none.parallel_stage = stage.parallel
-        for spec in params.holds:
-            keys = spec.after or tuple(a.key for a in self.acts.values() if a.process == sim.id)
-            sample = _sampler_nonneg(spec.duration.sampler(rng))
-            for key in keys:
-                act_or_none = self.acts.get(f"{sim.id}.{key}")
-                if act_or_none is not None:
-                    act_or_none.holds.append((spec.probability, spec, sample))
-        for rw in params.rework:
-            act_or_none = self.acts.get(f"{sim.id}.{rw.after}")
-            if act_or_none is None:
-                continue
-            target_act = self.acts.get(f"{sim.id}.{rw.action}") if rw.action else None
-            if rw.stage is not None:
-                node = proc.stage_entry.get(rw.stage, -1)
-            elif target_act is not None:
-                node = target_act.node
-                if target_act.parallel_stage:
-                    node = proc.stage_entry.get(target_act.stage, node)
-            else:
-                node = -1
-            if node < 0:
-                problems.append(
-                    Problem(
-                        f"rework after {rw.after!r} of process {sim.id!r} has no target", file=file
-                    )
-                )
-                continue
-            act_or_none.reworks.append((rw.probability, rw, node, target_act))
-        for spawn in params.subcases:
-            act_or_none = self.acts.get(f"{sim.id}.{spawn.after}")
-            if act_or_none is not None:
-                act_or_none.spawns.append((spawn.probability, spawn.process))
-
-    def _act(self, proc: _Proc, sim: SimProcess, key: str) -> _Act:
-        qualified = f"{sim.id}.{key}"
-        act = self.acts.get(qualified)
-        if act is None:
-            act = _Act(len(self.log.activities), key, sim.id, sim.labels.get(key, key))
-            self.log.activities.append(act.label)
-            self.acts[qualified] = act
-        return act
 
     # -- event loop -------------------------------------------------------------------------
 
@@ -602,8 +266,10 @@ class Kernel:
             if nxt <= self.limit_time:
                 self._push(nxt, _ARRIVAL, None)
 
-    def _new_case(self, proc: _Proc, parent: _Case | None, now: float, resume: int = -1) -> _Case:
-        case = _Case(len(self.cases), proc, parent, now)
+    def _new_case(
+        self, proc: ProcessProgram, parent: CaseState | None, now: float, resume: int = -1
+    ) -> CaseState:
+        case = CaseState(len(self.cases), proc, parent, now)
         case.resume = resume
         case.resume_epoch = parent.epoch if parent is not None else 0
         self.cases.append(case)
@@ -653,7 +319,7 @@ class Kernel:
         self._check_done(case, now)
         return case
 
-    def _advance(self, case: _Case, nodes: tuple[int, ...] | list[int], now: float) -> None:
+    def _advance(self, case: CaseState, nodes: tuple[int, ...] | list[int], now: float) -> None:
         proc = case.proc
         kinds = proc.kind
         outs = proc.outs
@@ -665,7 +331,7 @@ class Kernel:
                 act = proc.task_act[n]
                 case.tokens += 1
                 if act is not None:
-                    work = _Work(case, act, n, now)
+                    work = Work(case, act, n, now)
                     case.open.append(work)
                     self._enqueue(work, act.pools, now)
                 else:
@@ -688,7 +354,7 @@ class Kernel:
                 joins[n] = 0
             stack.extend(reversed(targets))
 
-    def _choose(self, case: _Case, n: int, now: float) -> int:
+    def _choose(self, case: CaseState, n: int, now: float) -> int:
         proc = case.proc
         probs = proc.xor_probs[n]
         if probs is not None:
@@ -726,7 +392,7 @@ class Kernel:
 
     # -- resources --------------------------------------------------------------------------
 
-    def _enqueue(self, work: _Work, pools: list[_Pool], now: float) -> None:
+    def _enqueue(self, work: Work, pools: list[Pool], now: float) -> None:
         if len(pools) == 1:
             pool = pools[0]
             if pool.idle:
@@ -734,7 +400,7 @@ class Kernel:
             else:
                 pool.queue.append(work)
             return
-        best: _Pool | None = None
+        best: Pool | None = None
         best_at = math.inf
         for pool in pools:
             if pool.idle:
@@ -747,11 +413,10 @@ class Kernel:
         for pool in pools:
             pool.queue.append(work)
 
-    def _assign(self, res: _Res, work: _Work, at: float) -> None:
+    def _assign(self, res: Resource, work: Work, at: float) -> None:
         work.taken = True
         work.res = res
         work.start = at
-        res.work = work
         act = work.act
         if act.refusal and res.pool.robot and self.rng.random() < act.refusal:
             self._push(at, _REFUSE, work)
@@ -762,8 +427,7 @@ class Kernel:
         self.seq += 1
         heapq.heappush(self.heap, (end, self.seq, _COMPLETE, work))
 
-    def _release(self, res: _Res, now: float) -> None:
-        res.work = None
+    def _release(self, res: Resource, now: float) -> None:
         pool = res.pool
         queue = pool.queue
         while queue:
@@ -773,7 +437,7 @@ class Kernel:
                 return
         pool.idle.append(res)
 
-    def _log(self, work: _Work, end: float, processing: float, outcome: int) -> None:
+    def _log(self, work: Work, end: float, processing: float, outcome: int) -> None:
         case, activity, enable, start, end_, resource, processing_, outcome_ = self._columns
         case(work.case.index)
         activity(work.act.index)
@@ -785,7 +449,7 @@ class Kernel:
         processing_(processing)
         outcome_(outcome)
 
-    def _refused(self, work: _Work, now: float) -> None:
+    def _refused(self, work: Work, now: float) -> None:
         if work.cancelled:
             return
         res = work.res
@@ -795,14 +459,14 @@ class Kernel:
         if case.trace is not None:
             case.trace.append((now, "refuse", {"action": work.act.key, "by": self._name(res)}))
         self._release(res, now)
-        retry = _Work(case, work.act, work.node, now)
+        retry = Work(case, work.act, work.node, now)
         case.open[case.open.index(work)] = retry
         self._enqueue(retry, work.act.human_pools, now)
 
-    def _name(self, res: _Res) -> str:
+    def _name(self, res: Resource) -> str:
         return self.log.resources.name[res.index]
 
-    def _complete(self, work: _Work, now: float) -> None:
+    def _complete(self, work: Work, now: float) -> None:
         if work.cancelled:
             return
         res = work.res
@@ -817,7 +481,7 @@ class Kernel:
                 case.trace.append((work.start, "start", {"action": act.key, "by": self._name(res)}))
                 case.trace.append((now, "fail", {"action": act.key}))
             self._release(res, now)
-            retry = _Work(case, act, work.node, now)
+            retry = Work(case, act, work.node, now)
             case.open[case.open.index(work)] = retry
             self._enqueue(retry, act.human_pools, now)
             return
@@ -863,7 +527,7 @@ class Kernel:
 
     # -- holds, rework, end -----------------------------------------------------------------
 
-    def _start_hold(self, case: _Case, spec: HoldSpec, duration: float, now: float) -> None:
+    def _start_hold(self, case: CaseState, spec: HoldSpec, duration: float, now: float) -> None:
         kind = HOLD_INDEX[spec.kind]
         case.hold = kind
         case.hold_start = now
@@ -883,7 +547,7 @@ class Kernel:
             case.sla_left = left
         self._push(until, _HOLD_END, (case, case.hold_seq))
 
-    def _hold_end(self, case: _Case, seq: int, now: float) -> None:
+    def _hold_end(self, case: CaseState, seq: int, now: float) -> None:
         if case.hold < 0 or seq != case.hold_seq:
             return
         kind = case.hold
@@ -913,7 +577,7 @@ class Kernel:
         self._check_done(case, now)
 
     def _rework(
-        self, case: _Case, spec: ReworkSpec, node: int, target: _Act | None, now: float
+        self, case: CaseState, spec: ReworkSpec, node: int, target: ActionType | None, now: float
     ) -> None:
         self.log.cases.reworks[case.index] += 1
         case.epoch += 1
@@ -946,13 +610,13 @@ class Kernel:
             completed.difference_update(drop)
         self._advance(case, (node,), now)
 
-    def _stage_of(self, case: _Case, key: str) -> int:
+    def _stage_of(self, case: CaseState, key: str) -> int:
         return self.acts[f"{case.proc.id}.{key}"].stage
 
-    def _order_of(self, case: _Case, key: str) -> int:
+    def _order_of(self, case: CaseState, key: str) -> int:
         return self.acts[f"{case.proc.id}.{key}"].order
 
-    def _check_done(self, case: _Case, now: float) -> None:
+    def _check_done(self, case: CaseState, now: float) -> None:
         if case.tokens or case.subcases or case.done or case.hold >= 0 or case.stash:
             return
         case.done = True
@@ -994,3 +658,4 @@ def run_replication(
 ) -> ReplicationLog:
     """Run one replication of ``scenario`` with ``seed`` and return its log."""
     return Kernel(scenario, replication, seed, trace=trace, on_case_end=on_case_end).run()
+

@@ -102,9 +102,12 @@ class DefinitionError(EngineError):
             raise ValueError("DefinitionError needs at least one problem")
         super().__init__(self._render())
 
+    subject = "definition"
+    """What the problems are in, as the message says it (subclasses: "scenario")."""
+
     def _render(self) -> str:
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in definition"
+        head = f"{n} problem{'s' if n != 1 else ''} in {self.subject}"
         files = sorted({p.file for p in self.problems if p.file})
         if files:
             head += " " + ", ".join(files)

@@ -51,6 +51,7 @@ class LogBuilder:
         hold: dict[str, float] | None = None,
         sla_paused: float = 0.0,
         reworks: int = 0,
+        subcase_wait: float = 0.0,
     ) -> int:
         """Append a case; ``hold`` maps a kind to hours spent Waiting in it. Its number."""
         cases = self.log.cases
@@ -65,6 +66,7 @@ class LogBuilder:
         cases.hold.extend(columns)
         cases.sla_paused.append(sla_paused * 3600.0)
         cases.reworks.append(reworks)
+        cases.subcase_wait.append(subcase_wait * 3600.0)
         return len(cases) - 1
 
     def act(

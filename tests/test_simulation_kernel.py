@@ -286,3 +286,22 @@ def test_prosimos_credit_scenario_runs_with_its_semantics() -> None:
     assert not any(math.isnan(e) for e in log.cases.end)
     per_case = len(log.acts) / 2000
     assert 4.0 < per_case < 4.7  # Prosimos writes about 4.3 task events per case
+
+
+def test_SC1_time_waiting_for_subcases_is_recorded(tmp_path: Path) -> None:
+    extra = "    subcases: [{after: c, process: side, probability: 1}]\n"
+    log = run_replication(_scenario(tmp_path, extra=extra), 0, 3)
+    cases = log.cases
+    for child in range(len(cases)):
+        parent = cases.parent[child]
+        if parent < 0:
+            continue
+        # The flow ended with C; the parent then waits for the side case it spawned (SC1).
+        end_c = max(
+            log.acts.end[i]
+            for i in range(len(log.acts))
+            if log.acts.case[i] == parent and log.activities[log.acts.activity[i]] == "Step C"
+        )
+        assert cases.end[parent] == cases.end[child]
+        assert cases.subcase_wait[parent] == pytest.approx(cases.end[child] - end_c)
+    assert all(cases.subcase_wait[c] == 0 for c in range(len(cases)) if cases.parent[c] >= 0)

@@ -25,7 +25,7 @@ import engine
 from engine.builder.yaml_source import YamlDocument, YamlPath
 from engine.errors import Problem
 
-__all__ = ["SCHEMA_PATH", "schema", "schema_problems", "validator"]
+__all__ = ["SCHEMA_PATH", "schema", "schema_instance", "schema_problems", "validator"]
 
 SCHEMA_PATH = Path(engine.__file__).resolve().parents[1] / "schemas" / "process.schema.json"
 """Where the process definition schema is read from."""
@@ -63,30 +63,35 @@ def validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
 
 
-def schema_problems(doc: YamlDocument) -> list[Problem]:
+def schema_problems(
+    doc: YamlDocument, *, against: Draft202012Validator | None = None
+) -> list[Problem]:
     """Every way ``doc`` breaks the schema, located and worded for process designers.
 
-    Dates read by YAML (``2026-12-25``) are validated as their ISO text.
+    ``against``: the validator of another schema written in the same style (a scenario's,
+    say); the process definition schema's by default. Dates read by YAML (``2026-12-25``)
+    are validated as their ISO text.
     """
-    instance = _plain(doc.data)
+    checker = validator() if against is None else against
     found: list[Problem] = []
-    for error in validator().iter_errors(instance):
+    for error in checker.iter_errors(schema_instance(doc.data)):
         found.extend(_problems(doc, error))
     return _unique_sorted(found)
 
 
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with dates and datetimes as ISO strings (JSON Schema knows no dates)."""
+def schema_instance(value: Any) -> Any:
+    """``value`` as JSON Schema validates it: dates and datetimes as ISO strings (JSON Schema
+    knows no dates), in mappings and lists too."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: schema_instance(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [schema_instance(item) for item in value]
     return value
+
+
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def _unique_sorted(problems: Iterable[Problem]) -> list[Problem]:

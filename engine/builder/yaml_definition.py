@@ -62,6 +62,8 @@ from engine.model import (
 )
 
 __all__ = [
+    "calendar_from_yaml",
+    "check_calendar",
     "check_document",
     "humanise",
     "load_yaml_file",
@@ -108,6 +110,22 @@ def check_document(
     found = schema_problems(doc)
     found.extend(_Checker(doc, known_processes).run())
     return sorted(found, key=lambda p: (p.line or 0, p.column or 0, p.path, p.message))
+
+
+def check_calendar(doc: YamlDocument, path: YamlPath, body: dict[str, Any]) -> list[Problem]:
+    """Problems of the calendar ``body`` written at ``path`` of ``doc`` that a schema cannot
+    see (time zone, working hours, holidays, country): the checks a definition's
+    ``calendars`` entries get, for other documents that hold calendars (scenarios)."""
+    checker = _Checker(doc, None)
+    checker.calendar(path, body)
+    return checker.problems
+
+
+def calendar_from_yaml(name: str, body: dict[str, Any]) -> CalendarDef:
+    """The calendar ``name`` of a ``calendars`` entry ``body`` that passed the schema, as a
+    definition's is built (no ``hours``: the office's). Raises :class:`ValueError` for a
+    working-hours range that cannot be read (:func:`check_calendar` reports it)."""
+    return _calendar(name, body)
 
 
 def humanise(action_id: str) -> str:

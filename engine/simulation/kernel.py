@@ -110,6 +110,7 @@ class CaseState:
         "calendar",
         "sla_left",
         "done",
+        "flow_done_at",
         "completed",
         "trace",
     )
@@ -137,6 +138,7 @@ class CaseState:
         self.calendar: WorkingCalendar | None = proc.calendar
         self.sla_left: timedelta | None = None
         self.done = False
+        self.flow_done_at = math.nan
         self.completed: set[str] | None = None
         self.trace: Trace | None = None
 
@@ -311,6 +313,7 @@ class Kernel:
         cases.hold.extend((0.0, 0.0, 0.0))
         cases.sla_paused.append(0.0)
         cases.reworks.append(0)
+        cases.subcase_wait.append(0.0)
         if parent is None:
             self.wip += 1
             self.log.wip_time.append(now)
@@ -617,10 +620,17 @@ class Kernel:
         return self.acts[f"{case.proc.id}.{key}"].order
 
     def _check_done(self, case: CaseState, now: float) -> None:
-        if case.tokens or case.subcases or case.done or case.hold >= 0 or case.stash:
+        if case.tokens or case.done or case.hold >= 0 or case.stash:
+            return
+        if case.subcases:  # SC1: the flow has ended, the sub-cases have not
+            if math.isnan(case.flow_done_at):
+                case.flow_done_at = now
             return
         case.done = True
-        self.log.cases.end[case.index] = now
+        cases = self.log.cases
+        cases.end[case.index] = now
+        if not math.isnan(case.flow_done_at):
+            cases.subcase_wait[case.index] += now - case.flow_done_at
         if case.trace is not None:
             case.trace.append((now, "resolve", {}))
         parent = case.parent
@@ -633,6 +643,7 @@ class Kernel:
             return
         parent.subcases -= 1
         if case.resume >= 0 and case.resume_epoch == parent.epoch and not parent.done:
+            cases.subcase_wait[parent.index] += now - case.arrival  # the flow step waited
             if parent.hold >= 0:
                 parent.stash.append(case.resume)  # H2: moves on when the hold ends
             else:

@@ -67,6 +67,9 @@ _SCOPE_KPIS: dict[str, KpiInfo] = {
     "off_calendar_mean_h": KpiInfo(
         "h", "per finished case: sum over its actions of end - start - processing, mean"
     ),
+    "subcase_wait_mean_h": KpiInfo(
+        "h", "per finished case: time its flow waited for sub-cases (steps and SC1), mean"
+    ),
     "sla_cases": KpiInfo("cases", "finished cases with a due date"),
     "sla_hit_rate": KpiInfo("share", "finished cases with a due date resolved by it"),
     "reworks_per_case": KpiInfo("reworks", "reworks per finished case, mean"),
@@ -192,6 +195,11 @@ class _Cases:
         self.hold = _floats(cases.hold).reshape(n, 3)
         self.sla_paused = _floats(cases.sla_paused)
         self.reworks = _ints(cases.reworks).astype(np.float64)
+        if len(cases.subcase_wait) != n:
+            raise InvalidArgument(
+                f"CaseLog.subcase_wait has {len(cases.subcase_wait)} values for {n} cases"
+            )
+        self.subcase_wait = _floats(cases.subcase_wait)
         acts = log.acts
         case = _ints(acts.case)
         enable, start, end = _floats(acts.enable), _floats(acts.start), _floats(acts.end)
@@ -235,6 +243,7 @@ def _scope_kpis(cases: _Cases, mask: Bools, days: float) -> dict[str, float]:
         "waiting_mean_h": _mean(cases.waiting[fin] / HOUR),
         "processing_mean_h": _mean(cases.processing[fin] / HOUR),
         "off_calendar_mean_h": _mean(cases.off_calendar[fin] / HOUR),
+        "subcase_wait_mean_h": _mean(cases.subcase_wait[fin] / HOUR),
     }
     hold = cases.hold[fin]
     for kind, column in HOLD_INDEX.items():

@@ -37,6 +37,8 @@ class SimulationError(DefinitionError):
     """A scenario the kernel cannot run (raised before any event is processed), or a flow
     that cannot move on (a condition that cannot be evaluated, no branch taken)."""
 
+    subject = "scenario"
+
 
 class ActionType:
     """An action type of one process, compiled: its sampler, pools and after-effects."""

@@ -56,6 +56,7 @@ BREAKDOWN: tuple[tuple[str, str], ...] = (
     ("waiting_mean_h", "waiting"),
     ("processing_mean_h", "processing"),
     ("off_calendar_mean_h", "off-calendar"),
+    ("subcase_wait_mean_h", "waiting for sub-cases"),
     *((f"hold_{kind}_mean_h", f"hold: {kind}") for kind in HOLD_INDEX),
 )
 """The segments of the time-breakdown bars: KPI base and label."""

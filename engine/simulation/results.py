@@ -54,7 +54,9 @@ class CaseLog:
     ``parent`` is -1 for a top-level case. ``due`` is the final due date (after H4 pauses),
     nan without an SLA. ``hold`` holds three columns per case (``HOLD_INDEX``): seconds spent
     Waiting in each kind; ``sla_paused`` the working seconds the due date moved out (H4).
-    ``reworks`` counts reworks of the case.
+    ``reworks`` counts reworks of the case. ``subcase_wait`` is the time its flow waited for
+    sub-cases: flow steps that start one and wait for it, and the wait between the end of the
+    flow and the end of the last open sub-case (SC1).
     """
 
     process: array[int] = field(default_factory=_ints)
@@ -65,6 +67,7 @@ class CaseLog:
     hold: array[float] = field(default_factory=_floats)
     sla_paused: array[float] = field(default_factory=_floats)
     reworks: array[int] = field(default_factory=_ints)
+    subcase_wait: array[float] = field(default_factory=_floats)
 
     def __len__(self) -> int:
         return len(self.process)

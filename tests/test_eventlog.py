@@ -16,6 +16,7 @@ from engine.simulation.eventlog import (
     CSV_COLUMNS,
     EventRow,
     case_cycle_times_hours,
+    case_ids,
     format_time,
     iter_csv,
     mean_cycle_time_hours,
@@ -52,7 +53,7 @@ def test_csv_header_and_rows_in_start_order(tmp_path: Path) -> None:
     assert order == [
         "0:Register",
         "1:Register",
-        "4:Inspect",
+        "0-1:Inspect",
         "0:Decide",
         "3:Register",
         "2:Register",
@@ -166,7 +167,13 @@ def test_xes_traces_and_events_in_time_order(tmp_path: Path) -> None:
     path = tmp_path / "log.xes"
     assert write_xes(sample_log(), path, name="demo", case_prefix="r1-") == 14
     traces = parse_xes(path)
-    assert [name for name, _ in traces] == ["r1-0", "r1-1", "r1-2", "r1-3", "r1-4"]
+    assert [name for name, _ in traces] == [
+        "r1-0",
+        "r1-1",
+        "r1-2",
+        "r1-3",
+        "r1-0-1",
+    ]  # a sub-case is named after its parent (SC10)
     case0 = traces[0][1]
     assert [(e["concept:name"], e["lifecycle:transition"]) for e in case0] == [
         ("Register", "start"),
@@ -243,3 +250,15 @@ def test_empty_log_writes_headers_only(tmp_path: Path) -> None:
     assert read_csv(tmp_path / "log.csv") == []
     assert write_xes(log, tmp_path / "log.xes") == 0
     assert parse_xes(tmp_path / "log.xes") == []
+
+
+def test_SC10_sub_cases_are_named_after_their_parent() -> None:
+    b = LogBuilder()
+    top = b.case(arrival=0)
+    other = b.case(arrival=1)
+    first = b.case("check", arrival=2, parent=top)
+    b.case("check", arrival=3, parent=other)
+    b.case("check", arrival=4, parent=top)
+    b.case("check", arrival=5, parent=first)
+    assert case_ids(b.log) == ["0", "1", "0-1", "1-1", "0-2", "0-1-1"]
+    assert case_ids(b.log, "r2-") == ["r2-0", "r2-1", "r2-0-1", "r2-1-1", "r2-0-2", "r2-0-1-1"]

@@ -156,6 +156,7 @@ def test_whatif_example_loads_base_then_each_variant() -> None:
     assert [s.variant for s in scenarios] == [
         "base",
         "one more clerk",
+        "one more investigator",
         "no wait-time credit",
         "long days",
         "assess fewer claims",
@@ -180,7 +181,8 @@ def test_variant_one_more_clerk_changes_only_the_count() -> None:
 
 
 def test_H4_variant_overrides_add_wait_time_to_due_date() -> None:
-    base, _, no_credit = load_variants(WHATIF)[:3]
+    variants = {s.variant: s for s in load_variants(WHATIF)}
+    base, no_credit = variants["base"], variants["no wait-time credit"]
     assert base.processes["claim"].model is not None
     assert base.processes["claim"].model.settings.add_wait_time_to_due_date is True
     model = no_credit.processes["claim"].model

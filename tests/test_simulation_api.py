@@ -56,6 +56,7 @@ def test_what_if_runs_every_variant_with_the_same_overrides() -> None:
     assert [r.variant for r in results] == [
         "base",
         "one more clerk",
+        "one more investigator",
         "no wait-time credit",
         "long days",
         "assess fewer claims",

@@ -102,9 +102,36 @@ def _name(names: list[str], index: int) -> str:
     return names[index] if 0 <= index < len(names) else ""
 
 
+def case_ids(log: ReplicationLog, prefix: str = "") -> list[str]:
+    """The case id written for each case number: a top-level case is its number; a sub-case
+    is its parent's id, a dash and its rank among the parent's sub-cases from 1 (SC10:
+    ``12-1``, ``12-2``, ``12-1-1``), so a log shows which case each sub-case belongs to."""
+    parents = log.cases.parent
+    ids: list[str] = []
+    children: dict[int, int] = {}
+    for number, parent in enumerate(parents):
+        if parent < 0:
+            ids.append(f"{prefix}{number}")
+        else:
+            rank = children.get(parent, 0) + 1
+            children[parent] = rank
+            ids.append(f"{ids[parent]}-{rank}")
+    return ids
+
+
+def _ids_of(log: ReplicationLog, prefix: str) -> list[str]:
+    """:func:`case_ids`, also for hand-built logs whose actions name cases not in ``cases``."""
+    ids = case_ids(log, prefix)
+    acts = log.acts
+    highest = max(acts.case) if len(acts.case) else -1
+    ids.extend(f"{prefix}{n}" for n in range(len(ids), highest + 1))
+    return ids
+
+
 def write_csv(log: ReplicationLog, path: Path | str, *, case_prefix: str = "") -> int:
     """Write the event log of one replication as CSV (rows in start-time order, ties in the
-    order the kernel logged them); ``case_prefix`` is put before every case number (e.g.
+    order the kernel logged them; case ids as :func:`case_ids` gives them); ``case_prefix`` is
+    put before every top-level case number (e.g.
     ``"r2-"`` to keep replications apart). Returns the number of rows."""
     acts = log.acts
     case = np.frombuffer(acts.case, dtype=np.int64)
@@ -115,6 +142,7 @@ def write_csv(log: ReplicationLog, path: Path | str, *, case_prefix: str = "") -
     end = np.frombuffer(acts.end, dtype=np.float64)
     order = np.argsort(start, kind="stable")
     labels, resources = log.activities, log.resources.name
+    ids = _ids_of(log, case_prefix)
     with open(path, "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
@@ -122,7 +150,7 @@ def write_csv(log: ReplicationLog, path: Path | str, *, case_prefix: str = "") -
             rows = order[first : first + CHUNK]
             writer.writerows(
                 zip(
-                    [f"{case_prefix}{c}" for c in case[rows].tolist()],
+                    [ids[c] for c in case[rows].tolist()],
                     [labels[a] for a in activity[rows].tolist()],
                     format_times(enable[rows]),
                     format_times(start[rows]),
@@ -258,6 +286,7 @@ def write_xes(
     order = np.lexsort((start, case))
     labels = [_attr(label) for label in log.activities]
     resources = [_attr(name) for name in log.resources.name]
+    ids = [_attr(case_id) for case_id in _ids_of(log, case_prefix)]
     written = 0
     with open(path, "w", encoding="utf-8") as stream:
         stream.write(_XES_HEADER)
@@ -272,7 +301,7 @@ def write_xes(
                 format_times(start[rows], "T"),
                 outcome[rows].tolist(),
                 format_times(end[rows], "T"),
-                [f"{case_prefix}{c}" for c in case[rows].tolist()],
+                [ids[c] for c in case[rows].tolist()],
                 strict=True,
             ):
                 if group and group[0][5] != row[5]:

@@ -586,15 +586,17 @@ class Kernel:
         case.epoch += 1
         if case.trace is not None:
             case.trace.append((now, "rework", {"stage": spec.stage, "action": spec.action}))
-        for work in case.open:
+        closed, case.open = case.open, []
+        for work in closed:  # RW8: every open action closes (queued ones are skipped later)
             work.cancelled = True
+        for work in closed:
             res = work.res
             if res is not None and work.taken:
                 if work.start < now:
-                    self._log(work, now, res.pool.cal.working_between(work.start, now), _STOPPED)
-                    res.busy += res.pool.cal.working_between(work.start, now)
+                    worked = res.pool.cal.working_between(work.start, now)
+                    self._log(work, now, worked, _STOPPED)
+                    res.busy += worked
                 self._release(res, now)
-        case.open = []
         case.tokens = 0
         case.joins = None
         case.stash = []

@@ -167,8 +167,43 @@ def test_simulate_refuses_files_that_are_not_a_scenario_or_a_prosimos_pair(
     tmp_path: Path,
 ) -> None:
     result = runner.invoke(
-        app, ["simulate", str(EXAMPLES / "claims.scenario.yaml"), "other.yaml", "--out", "x"]
+        app, ["simulate", str(EXAMPLES / "claims.scenario.yaml"), "notes.txt", "--out", "x"]
     )
     assert result.exit_code == 2
     text = " ".join(result.output.replace("│", " ").split())
     assert "Prosimos BPMN model and its JSON" in text
+
+
+def test_simulate_compares_several_scenario_files_in_one_report(tmp_path: Path) -> None:
+    text = (EXAMPLES / "claims.scenario.yaml").read_text()
+    text = text.replace("../processes/", f"{ROOT / 'processes'}/")
+    proposal = tmp_path / "proposal.scenario.yaml"
+    proposal.write_text(
+        text.replace("name: Claims baseline", "name: Claims proposal").replace(
+            "clerks: {count: 5,", "clerks: {count: 7,"
+        )
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(EXAMPLES / "claims.scenario.yaml"),
+            str(proposal),
+            "--cases",
+            "40",
+            "--replications",
+            "2",
+            "--out",
+            str(out),
+            "--no-xes",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("eventlog-*")) == [
+        "eventlog-claims-baseline.csv",
+        "eventlog-claims-proposal.csv",
+    ]
+    html = (out / "report.html").read_text()
+    assert "Claims baseline" in html and "Claims proposal" in html
+    assert "utilisation[clerks]" in html

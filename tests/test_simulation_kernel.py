@@ -305,3 +305,18 @@ def test_SC1_time_waiting_for_subcases_is_recorded(tmp_path: Path) -> None:
         assert cases.end[parent] == cases.end[child]
         assert cases.subcase_wait[parent] == pytest.approx(cases.end[child] - end_c)
     assert all(cases.subcase_wait[c] == 0 for c in range(len(cases)) if cases.parent[c] >= 0)
+
+
+def test_reproducible_same_seed_same_event_log_file(tmp_path: Path) -> None:
+    from engine.simulation.eventlog import write_csv, write_xes
+
+    scenario = _scenario(tmp_path, extra="    robots: {c: {failure: 0.2, refusal: 0.2}}\n")
+    for run in ("one", "two"):
+        log = simulate(scenario, replications=1, seed=21).replications[0]
+        write_csv(log, tmp_path / f"{run}.csv")
+        write_xes(log, tmp_path / f"{run}.xes")
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+    assert (tmp_path / "one.xes").read_bytes() == (tmp_path / "two.xes").read_bytes()
+    other = simulate(scenario, replications=1, seed=22).replications[0]
+    write_csv(other, tmp_path / "other.csv")
+    assert (tmp_path / "other.csv").read_bytes() != (tmp_path / "one.csv").read_bytes()

@@ -1,6 +1,7 @@
 """``caseloom simulate``: run a scenario (and its what-if variants) and write the outputs.
 
     caseloom simulate examples/claims.scenario.yaml --out out/claims
+    caseloom simulate today.scenario.yaml proposal.scenario.yaml --out out/compare
     caseloom simulate model.bpmn params.json --cases 10000 --start 2024-01-01T09:00Z
 
 Writes into ``--out``: ``report.html`` (self-contained, with the plots), the PNG plots,
@@ -11,6 +12,7 @@ prints every problem with its location and exits with status 1 before anything r
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from datetime import UTC, datetime
@@ -60,23 +62,37 @@ def _horizon(text: str | None) -> float | None:
         raise typer.BadParameter(f"--horizon {text!r}: {err}") from err
 
 
-def _split_files(files: list[Path], prosimos: Path | None) -> tuple[Path, Path | None]:
-    """The scenario file, or the BPMN model and its Prosimos JSON (given in either order, or
+def _split_files(files: list[Path], prosimos: Path | None) -> tuple[list[Path], Path | None]:
+    """The scenario files, or the BPMN model and its Prosimos JSON (given in either order, or
     the JSON with ``--prosimos``)."""
-    if len(files) == 1:
-        return files[0], prosimos
-    if len(files) == 2 and prosimos is None:
+    if prosimos is not None:
+        if len(files) == 1:
+            return files, prosimos
+    elif len(files) == 2 and {f.suffix.lower() for f in files} == {".bpmn", ".json"}:
         by_suffix = {f.suffix.lower(): f for f in files}
-        if set(by_suffix) == {".bpmn", ".json"}:
-            return by_suffix[".bpmn"], by_suffix[".json"]
+        return [by_suffix[".bpmn"]], by_suffix[".json"]
+    elif all(f.suffix.lower() in (".yaml", ".yml") for f in files):
+        return files, None
     raise typer.BadParameter(
-        "give one scenario YAML file, or a Prosimos BPMN model and its JSON parameters "
+        "give scenario YAML files, or a Prosimos BPMN model and its JSON parameters "
         f"(got: {', '.join(str(f) for f in files)})"
     )
 
 
+def _labelled(found: list[Scenario]) -> list[Scenario]:
+    """Variants of several scenario files, labelled ``<scenario name>`` for a base and
+    ``<scenario name> / <variant>`` otherwise, so that the report tells them apart."""
+    names = [s.name for s in found]
+    if len(set(names)) == 1:
+        return found
+    return [
+        dataclasses.replace(s, variant=s.name if s.variant == "base" else f"{s.name} / {s.variant}")
+        for s in found
+    ]
+
+
 def _scenarios(
-    file: Path,
+    files: list[Path],
     prosimos: Path | None,
     start: str | None,
     cases: int | None,
@@ -89,25 +105,28 @@ def _scenarios(
     if prosimos is not None:
         if cases is None and horizon is None:
             cases = 1000
-        return [import_prosimos(file, prosimos, start=_start(start), cases=cases, horizon=horizon)]
-    found = load_variants(file)
+        return [
+            import_prosimos(files[0], prosimos, start=_start(start), cases=cases, horizon=horizon)
+        ]
+    found = [s for file in files for s in load_variants(file)]
     if variants:
         known = {s.variant for s in found}
         unknown = [v for v in variants if v not in known]
         if unknown:
             raise typer.BadParameter(
                 f"unknown variant(s) {', '.join(map(repr, unknown))}; "
-                f"{file} has: {', '.join(map(repr, sorted(known)))}"
+                f"the scenario files have: {', '.join(map(repr, sorted(known)))}"
             )
         found = [s for s in found if s.variant in variants]
-    return found
+    return _labelled(found)
 
 
 def simulate_command(
     scenario: Annotated[
         list[Path],
         typer.Argument(
-            help="A scenario YAML file; or a Prosimos BPMN model and its JSON parameters."
+            help="Scenario YAML files (their variants are compared in one report); or a "
+            "Prosimos BPMN model and its JSON parameters."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
@@ -146,9 +165,9 @@ def simulate_command(
     from engine.simulation.report import write_report
 
     seconds = _horizon(horizon)
-    file, prosimos = _split_files(scenario, prosimos)
+    files, prosimos = _split_files(scenario, prosimos)
     try:
-        found = _scenarios(file, prosimos, start, cases, seconds, variant)
+        found = _scenarios(files, prosimos, start, cases, seconds, variant)
         results: list[SimulationResult] = []
         for item in found:
             if len(found) > 1:

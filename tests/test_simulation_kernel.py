@@ -320,3 +320,45 @@ def test_reproducible_same_seed_same_event_log_file(tmp_path: Path) -> None:
     other = simulate(scenario, replications=1, seed=22).replications[0]
     write_csv(other, tmp_path / "other.csv")
     assert (tmp_path / "other.csv").read_bytes() != (tmp_path / "one.csv").read_bytes()
+
+
+def test_a_condition_that_cannot_be_evaluated_stops_the_run_naming_case_and_gateway(
+    tmp_path: Path,
+) -> None:
+    scenario = _scenario(tmp_path)
+    import dataclasses
+
+    from engine.simulation.scenario_model import DataGenerator
+
+    params = dict(scenario.params)
+    params["two_steps"] = dataclasses.replace(
+        params["two_steps"], data=(DataGenerator("amount", value="lots"),)
+    )
+    with pytest.raises(SimulationError) as err:
+        run_replication(dataclasses.replace(scenario, params=params), 0, 1)
+    text = str(err.value)
+    assert "case 0 of process 'two_steps'" in text
+    assert "condition 'amount > 100'" in text and "Stage_2_entry" in text
+
+
+def test_durations_per_pool_override_the_action_duration(tmp_path: Path) -> None:
+    import dataclasses
+
+    from engine.simulation.distributions import Distribution
+    from engine.simulation.scenario_model import ResourcePool
+
+    scenario = _scenario(tmp_path)
+    seniors = ResourcePool("seniors", 1, ("two_steps.a",), calendar="office")
+    params = dict(scenario.params)
+    params["two_steps"] = dataclasses.replace(
+        params["two_steps"], pool_durations={"a": {"seniors": Distribution("fix", (600.0,))}}
+    )
+    faster = dataclasses.replace(scenario, params=params, resources=(*scenario.resources, seniors))
+    log = run_replication(faster, 0, 5)
+    acts, pools = log.acts, log.resources.pool
+    by_pool: dict[str, set[float]] = {}
+    for i in range(len(acts)):
+        if log.activities[acts.activity[i]] == "Step A" and acts.outcome[i] == 0:
+            by_pool.setdefault(pools[acts.resource[i]], set()).add(round(acts.processing[i]))
+    assert by_pool["seniors"] == {600}  # 10 minutes when a senior does it
+    assert by_pool["clerks"] == {1800}  # the action's own 30 minutes otherwise

@@ -424,7 +424,7 @@ class Kernel:
         if act.refusal and res.pool.robot and self.rng.random() < act.refusal:
             self._push(at, _REFUSE, work)
             return
-        dur = act.sample()
+        dur = act.pool_samples[res.pool]() if res.pool in act.pool_samples else act.sample()
         work.dur = dur
         end = res.pool.cal.add_working(at, dur) if dur > 0.0 else at
         self.seq += 1

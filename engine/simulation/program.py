@@ -49,6 +49,7 @@ class ActionType:
         "process",
         "label",
         "sample",
+        "pool_samples",
         "pools",
         "human_pools",
         "robot",
@@ -69,6 +70,7 @@ class ActionType:
         self.process = process
         self.label = label
         self.sample: Callable[[], float] = _zero
+        self.pool_samples: dict[Pool, Callable[[], float]] = {}
         self.pools: list[Pool] = []
         self.human_pools: list[Pool] = []
         self.robot = False
@@ -314,13 +316,13 @@ class Program:
             act.node = pos[node_id]
             proc.task_act[pos[node_id]] = act
             dist = params.durations.get(key)
-            if dist is None:
-                problems.append(
-                    Problem(f"action {key!r} of process {sim.id!r} has no duration", file=file)
-                )
-            else:
+            if dist is not None:
                 act.sample = nonnegative(dist.sampler(rng))
             qualified = f"{sim.id}.{key}"
+            by_pool = params.pool_durations.get(key, {})
+            for pool, pool_def in zip(self.pools, self.scenario.resources, strict=True):
+                if pool_def.name in by_pool and qualified in pool_def.actions:
+                    act.pool_samples[pool] = nonnegative(by_pool[pool_def.name].sampler(rng))
             robot = bool(action_def.robot) if action_def else False
             robot_pools = [
                 p
@@ -338,6 +340,10 @@ class Program:
             if not act.pools:
                 problems.append(
                     Problem(f"action {key!r} of process {sim.id!r} has no resource", file=file)
+                )
+            elif dist is None and not all(p in act.pool_samples for p in act.pools):
+                problems.append(
+                    Problem(f"action {key!r} of process {sim.id!r} has no duration", file=file)
                 )
             behaviour = params.robots.get(key, params.robot_default)
             act.failure = behaviour.failure if act.robot else 0.0

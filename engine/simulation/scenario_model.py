@@ -95,6 +95,8 @@ class ProcessParams:
     """The stochastic parameters of one process of the scenario.
 
     ``durations``: action key -> processing time (working time of the resource's calendar).
+    ``pool_durations``: action key -> pool name -> processing time when that pool does it
+    (e.g. Prosimos's per-resource durations); ``durations`` for the other pools.
     ``branches``: gateway element id -> ((flow id, probability), ...); a gateway listed here
     branches by probability, others by their conditions on case data.
     ``robots``: action key -> behaviour; ``robot_default`` for robot actions not listed.
@@ -104,6 +106,7 @@ class ProcessParams:
 
     process: str
     durations: dict[str, Distribution] = field(default_factory=dict)
+    pool_durations: dict[str, dict[str, Distribution]] = field(default_factory=dict)
     data: tuple[DataGenerator, ...] = ()
     branches: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     holds: tuple[HoldSpec, ...] = ()

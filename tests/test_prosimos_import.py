@@ -367,18 +367,23 @@ def test_fuzzy_calendars_are_refused(tmp_path: Path) -> None:
     assert problem.path == "model_type"
 
 
-def test_one_duration_per_task(tmp_path: Path) -> None:
-    def two_resources(data: dict[str, Any]) -> None:
-        entry = task_entry(data, OFFER)
-        other = copy.deepcopy(entry["resources"][0])
-        other["resource_id"] = "Credit_Officer_1"
-        other["distribution_params"][0]["value"] = 900
-        entry["resources"].append(other)
-
-    [problem] = problems_of(tmp_path, two_resources)
-    assert problem.path == "task_resource_distribution[5].resources[1]"
-    assert problem.element_id == OFFER
-    assert "one duration distribution per task" in problem.message
+def test_a_duration_per_task_and_resource(tmp_path: Path) -> None:
+    data = json.loads(STABLE.read_text())
+    entry = task_entry(data, OFFER)
+    other = copy.deepcopy(entry["resources"][0])
+    other["resource_id"] = "Credit_Officer_1"
+    other["distribution_params"][0]["value"] = 900
+    entry["resources"].append(other)
+    params_file = tmp_path / "params.json"
+    params_file.write_text(json.dumps(data))
+    scenario = import_prosimos(CREDIT_BPMN, params_file, start=START, cases=10)
+    params = scenario.params[PID]
+    assert params.durations[OFFER] == Distribution("norm", (600.0, 120.0), 0.0, BIG, resample=True)
+    assert params.pool_durations == {
+        OFFER: {"Credit_Officer_1": Distribution("norm", (900.0, 120.0), 0.0, BIG, resample=True)}
+    }
+    pools = {p.name: p for p in scenario.resources}
+    assert f"{PID}.{OFFER}" in pools["Credit_Officer_1"].actions
 
 
 def test_same_duration_for_two_resources_gives_both_the_task(tmp_path: Path) -> None:

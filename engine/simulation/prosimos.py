@@ -13,8 +13,8 @@ and where they come from. In short:
   ``uniform [min, max]``, ``norm [mean, std, min, max]``, ``lognorm [mean, variance, min, max]``,
   ``gamma [mean, variance, min, max]``; extra parameters are ignored as Prosimos does;
   negative samples are never drawn (the lower bound is at least 0);
-- one duration distribution per task (Prosimos allows one per task and resource; a task whose
-  resources differ is refused);
+- a duration distribution per task and resource: the first resource's is the task's, a
+  resource that differs gets its own (``ProcessParams.pool_durations``);
 - a resource of ``resource_profiles[].resource_list[]`` becomes a pool of ``amount``
   interchangeable resources doing every task whose distribution names it (Prosimos ignores
   ``assigned_tasks``, and so does the import);

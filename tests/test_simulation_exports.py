@@ -39,6 +39,8 @@ EXPECTED = {
     "write_csv",
     "write_report",
     "write_xes",
+    "verify",
+    "Verification",
 }
 
 

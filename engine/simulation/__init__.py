@@ -37,8 +37,11 @@ if TYPE_CHECKING:
         SimProcess,
         SubcaseSpawn,
     )
+    from engine.simulation.verify import Verification, verify
 
 _LAZY: dict[str, str] = {
+    "Verification": "engine.simulation.verify",
+    "verify": "engine.simulation.verify",
     "Arrivals": "engine.simulation.scenario_model",
     "DataGenerator": "engine.simulation.scenario_model",
     "Distribution": "engine.simulation.distributions",
@@ -112,4 +115,6 @@ __all__ = [
     "write_csv",
     "write_report",
     "write_xes",
+    "verify",
+    "Verification",
 ]

@@ -121,6 +121,25 @@ def _scenarios(
     return _labelled(found)
 
 
+def _verify(found: list[Scenario], sample: int) -> None:
+    """``--verify``: replay sampled cases of each variant through the runtime; exit 1 when
+    the runtime does something else."""
+    from engine.simulation.verify import not_replayable
+    from engine.simulation.verify import verify as replay_sample
+
+    differ = False
+    for item in found:
+        reasons = not_replayable(item)
+        if reasons:
+            typer.echo(f"verify {item.name} ({item.variant}): skipped: " + "; ".join(reasons))
+            continue
+        checked = replay_sample(item, sample=sample)
+        typer.echo(checked.summary())
+        differ = differ or not checked.ok
+    if differ:
+        raise typer.Exit(1)
+
+
 def simulate_command(
     scenario: Annotated[
         list[Path],
@@ -157,6 +176,14 @@ def simulate_command(
     progress: Annotated[
         bool | None, typer.Option(help="Progress bar (default: when stderr is a terminal).")
     ] = None,
+    verify: Annotated[
+        int,
+        typer.Option(
+            help="Also replay this many sampled cases of each variant through the runtime "
+            "and check they match (0: no check).",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """Simulate a scenario on a virtual clock: KPIs, event logs, plots and an HTML report."""
     from engine.simulation.api import simulate
@@ -196,5 +223,7 @@ def simulate_command(
         if xes:
             write_xes(first, out / f"eventlog-{name}.xes")
     report = write_report(results, out, tables=tables)
+    if verify:
+        _verify(found, verify)
     typer.echo(f"\nreport: {report}", err=False)
     sys.stdout.flush()

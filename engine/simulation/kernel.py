@@ -671,4 +671,3 @@ def run_replication(
 ) -> ReplicationLog:
     """Run one replication of ``scenario`` with ``seed`` and return its log."""
     return Kernel(scenario, replication, seed, trace=trace, on_case_end=on_case_end).run()
-

@@ -8,12 +8,13 @@ many there are.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from engine.errors import InvalidArgument
-from engine.simulation.kernel import run_replication
+from engine.simulation.kernel import DAY, run_replication
 from engine.simulation.progress import Progress
 from engine.simulation.results import SimulationResult
 from engine.simulation.scenario import load_scenario, load_variants
@@ -78,9 +79,11 @@ def simulate(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, variant=variant)
     scenario = _override(scenario, cases, horizon, replications, seed)
-    total = scenario.replications * (scenario.cases or 0)
-    bar = Progress(total or scenario.replications, enabled=progress)
-    per_case = bar.update if scenario.cases and bar.enabled else None
+    if scenario.cases is not None:
+        bar = Progress(scenario.replications * scenario.cases, enabled=progress)
+    else:
+        days = math.ceil((scenario.horizon or 0.0) / DAY)
+        bar = Progress(scenario.replications * days, enabled=progress, unit="days")
     logs = []
     began = time.perf_counter()
     try:
@@ -91,11 +94,9 @@ def simulate(
                     r,
                     replication_seed(scenario.seed, r),
                     trace=trace,
-                    on_case_end=(lambda _case: per_case(1)) if per_case else None,
+                    on_progress=bar.update if bar.enabled else None,
                 )
             )
-            if not scenario.cases:
-                bar.update(1)
     finally:
         bar.close()
     return SimulationResult(

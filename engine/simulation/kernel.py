@@ -60,6 +60,9 @@ _ARRIVAL = 0
 _COMPLETE = 1
 _HOLD_END = 2
 _REFUSE = 3
+_DAY = 4
+
+DAY = 86_400.0
 
 _DONE = 0
 _FAILED = 1
@@ -152,7 +155,11 @@ def _dt(seconds: float) -> datetime:
 
 
 class Kernel:
-    """One replication. Build, then :meth:`run` once."""
+    """One replication. Build, then :meth:`run` once.
+
+    ``on_progress(n)`` is told of progress: with a number of cases, one per top-level case
+    that finishes; with a horizon, one per simulated day.
+    """
 
     def __init__(
         self,
@@ -161,12 +168,13 @@ class Kernel:
         seed: int,
         *,
         trace: bool = False,
-        on_case_end: Callable[[int], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.scenario = scenario
         self.rng = random.Random(seed)
         self.trace = trace
-        self.on_case_end = on_case_end
+        self.on_case_end = on_progress if scenario.cases is not None else None
+        self.on_day = on_progress if scenario.cases is None else None
         self.start = _epoch(scenario.start)
         self.log = ReplicationLog(
             replication=replication, seed=seed, start=self.start, end=self.start
@@ -213,6 +221,8 @@ class Kernel:
         first = self.start if self.arrival_always else self.arrival_cal.next_working(self.start)
         if first <= self.limit_time and (self.limit_cases is None or self.limit_cases > 0):
             self._push(first, _ARRIVAL, None)
+        if self.on_day is not None:
+            self._push(self.start + DAY, _DAY, None)
         heap = self.heap
         pop = heapq.heappop
         limit = self.limit_time
@@ -229,11 +239,19 @@ class Kernel:
                 self._arrive(now)
             elif kind == _HOLD_END:
                 self._hold_end(obj[0], obj[1], now)
-            else:
+            elif kind == _REFUSE:
                 self._refused(obj, now)
+            else:
+                self._day(now)
         end = limit if limit != math.inf else now
         self._finish(end)
         return self.log
+
+    def _day(self, now: float) -> None:
+        """Progress: one more simulated day."""
+        assert self.on_day is not None
+        self.on_day(1)
+        self._push(now + DAY, _DAY, None)
 
     def _finish(self, end: float) -> None:
         log = self.log
@@ -641,7 +659,7 @@ class Kernel:
             self.log.wip_time.append(now)
             self.log.wip_value.append(self.wip)
             if self.on_case_end is not None:
-                self.on_case_end(case.index)
+                self.on_case_end(1)
             return
         parent.subcases -= 1
         if case.resume >= 0 and case.resume_epoch == parent.epoch and not parent.done:
@@ -667,7 +685,8 @@ def run_replication(
     seed: int,
     *,
     trace: bool = False,
-    on_case_end: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ReplicationLog:
-    """Run one replication of ``scenario`` with ``seed`` and return its log."""
-    return Kernel(scenario, replication, seed, trace=trace, on_case_end=on_case_end).run()
+    """Run one replication of ``scenario`` with ``seed`` and return its log (see
+    :class:`Kernel` for ``on_progress``)."""
+    return Kernel(scenario, replication, seed, trace=trace, on_progress=on_progress).run()

@@ -362,3 +362,16 @@ def test_durations_per_pool_override_the_action_duration(tmp_path: Path) -> None
             by_pool.setdefault(pools[acts.resource[i]], set()).add(round(acts.processing[i]))
     assert by_pool["seniors"] == {600}  # 10 minutes when a senior does it
     assert by_pool["clerks"] == {1800}  # the action's own 30 minutes otherwise
+
+
+def test_work_in_hand_at_the_horizon_counts_as_busy_time(tmp_path: Path) -> None:
+    # Mon 09:00 + 51 h = Wed 12:00: the clerks are in the middle of their work.
+    log = run_replication(_scenario(tmp_path, bound="horizon: 51h"), 0, 4)
+    acts, res = log.acts, log.resources
+    in_hand = []
+    for r in range(len(res.name)):
+        finished = sum(acts.processing[i] for i in range(len(acts)) if acts.resource[i] == r)
+        assert finished <= res.busy[r] + 1e-6
+        assert res.busy[r] <= res.available[r] + 1e-6
+        in_hand.append(res.busy[r] - finished)
+    assert max(in_hand) > 60  # at least one clerk had started an action not finished by noon

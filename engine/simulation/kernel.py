@@ -258,6 +258,11 @@ class Kernel:
         log.end = end
         res_log = log.resources
         available = {id(p): p.cal.working_between(self.start, end) for p in self.pools}
+        for case in self.cases:  # work still in hand at the horizon counts until then
+            for work in case.open:
+                res = work.res
+                if res is not None and work.taken and not work.cancelled and work.start < end:
+                    res.busy += min(work.dur, res.pool.cal.working_between(work.start, end))
         for res in self.all_res:
             res_log.busy[res.index] = res.busy
             res_log.available[res.index] = available[id(res.pool)]

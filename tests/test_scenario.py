@@ -734,6 +734,9 @@ def test_the_documented_example_loads() -> None:
     assert clerk.variant == "one more clerk"
     assert set(base.calendars) == {"office", "night"}
     assert base.params["claim"].branches == {"Stage_3_entry": (("Flow_9", 0.3), ("Flow_10", 0.7))}
+    assert base.params["claim"].pool_durations == {
+        "pay": {"payment_robot": Distribution("fix", (10.0,))}
+    }
 
 
 def test_scenario_calendars_replace_process_calendars_also_for_due_dates() -> None:
@@ -755,3 +758,191 @@ def test_scenario_calendars_replace_process_calendars_also_for_due_dates() -> No
     assert claim.settings.calendar == "weekend"
     assert claim.calendar("weekend") == scenario.calendars["weekend"]
     assert fraud.calendar("office") == office  # fraud_check's case calendar is 'office'
+
+
+# -- durations per pool ----------------------------------------------------------------------
+
+POOLED = BASE.replace(
+    "  investigators:",
+    "  seniors: {count: 1, calendar: office, actions: [assess]}\n  investigators:",
+).replace(
+    "    durations: {register: 20m, assess: 2h, pay: 1m, notify: 1m}\n",
+    "    durations: {register: 20m, pay: 1m, notify: 1m}\n"
+    "    pool_durations:\n"
+    "      assess: {seniors: {dist: gamma, mean: 1h, std: 30m}, clerks: 3h}\n",
+)
+
+
+def test_pool_durations_are_read_and_time_an_action_without_its_own_duration() -> None:
+    [scenario] = load(POOLED)
+    claim = scenario.params["claim"]
+    assert claim.pool_durations == {
+        "assess": {
+            "seniors": Distribution("gamma", (3600.0, 1800.0)),
+            "clerks": Distribution("fix", (10800.0,)),
+        }
+    }
+    assert "assess" not in claim.durations  # every pool doing it has its own: enough
+    assert scenario.params["fraud_check"].pool_durations == {}
+
+
+def test_pool_durations_may_complete_an_action_duration() -> None:
+    text = POOLED.replace("{register: 20m, pay", "{register: 20m, assess: 2h, pay").replace(
+        ", clerks: 3h}", "}"
+    )
+    claim = load(text)[0].params["claim"]
+    assert claim.durations["assess"] == Distribution("fix", (7200.0,))  # for the clerks
+    assert claim.pool_durations == {"assess": {"seniors": Distribution("gamma", (3600.0, 1800.0))}}
+
+
+def test_an_action_needs_its_own_duration_unless_every_pool_doing_it_has_one() -> None:
+    text = POOLED.replace(", clerks: 3h}", "}")
+    problem = assert_problem(text, "processes.claim.durations", "durations: {register", "")
+    assert problem.code == "M012"
+    assert problem.message == (
+        "action 'assess' of process 'claim' has no duration: add it under "
+        "processes.claim.durations, or give pool 'clerks' one under "
+        "processes.claim.pool_durations.assess"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "fragment", "code", "message"),
+    [
+        (
+            "      assess: {seniors",
+            "      asses: {seniors: 1h}\n      assess: {seniors",
+            "processes.claim.pool_durations.asses",
+            "asses: {seniors",
+            "M005",
+            "unknown action 'asses' of process 'claim': did you mean 'assess'?",
+        ),
+        (
+            "clerks: 3h}",
+            "clerks: 3h, senior: 2h}",
+            "processes.claim.pool_durations.assess.senior",
+            "senior: 2h",
+            "M019",
+            "unknown resource pool 'senior': did you mean 'seniors'?",
+        ),
+        (
+            "clerks: 3h}",
+            "clerks: 3h, investigators: 2h}",
+            "processes.claim.pool_durations.assess.investigators",
+            "investigators: 2h",
+            "M019",
+            "resource pool 'investigators' does not do action 'assess' of process 'claim': "
+            "add 'claim.assess' to its actions (pools doing it: 'clerks', 'seniors')",
+        ),
+        (
+            "std: 30m}",
+            "std: -30m}",
+            "processes.claim.pool_durations.assess.seniors.std",
+            "std: -30m",
+            "D001",
+            "",
+        ),
+        (
+            "clerks: 3h}",
+            "clerks: soon}",
+            "processes.claim.pool_durations.assess.clerks",
+            "clerks: soon",
+            "D001",
+            "soon",
+        ),
+        (
+            "      assess: {seniors: {dist: gamma, mean: 1h, std: 30m}, clerks: 3h}",
+            "      assess: 3h",
+            "processes.claim.pool_durations.assess",
+            "assess: 3h",
+            "S003",
+            "expected a mapping",
+        ),
+    ],
+    ids=["unknown action", "unknown pool", "pool not doing it", "bad std", "bad duration", "type"],
+)
+def test_bad_pool_durations_are_located(
+    old: str, new: str, path: str, fragment: str, code: str, message: str
+) -> None:
+    text = POOLED.replace(old, new)
+    assert text != POOLED
+    problem = assert_problem(text, path, fragment, message)
+    assert problem.code == code, problem
+    assert "M012" not in {p.code for p in problems_of(text)}  # assess is still timed
+
+
+def test_a_variant_patches_pool_durations_one_distribution_at_a_time() -> None:
+    text = POOLED + (
+        "variants:\n"
+        "  - name: faster seniors\n"
+        "    processes: {claim: {pool_durations: {assess: {seniors: {dist: fix, value: 45m}}}}}\n"
+        "  - name: register by pool\n"
+        "    processes: {claim: {pool_durations: {register: {clerks: 10m}}}}\n"
+    )
+    base, faster, register = load(text)
+    assert faster.params["claim"].pool_durations == {
+        "assess": {  # the gamma replaced whole (its std not kept), the clerks' kept
+            "seniors": Distribution("fix", (2700.0,)),
+            "clerks": Distribution("fix", (10800.0,)),
+        }
+    }
+    assert register.params["claim"].pool_durations == {
+        **base.params["claim"].pool_durations,
+        "register": {"clerks": Distribution("fix", (600.0,))},
+    }
+    assert register.params["claim"].durations == base.params["claim"].durations
+
+
+def test_a_bad_pool_duration_in_a_variant_points_at_the_variant() -> None:
+    text = POOLED + (
+        "variants:\n"
+        "  - name: juniors\n"
+        "    processes: {claim: {pool_durations: {assess: {juniors: 2h}}}}\n"
+        "  - name: no seniors on assess\n"
+        "    resources: {seniors: {actions: [register]}}\n"
+    )
+    problems = problems_of(text)
+    junior = only(problems, "variants[0].processes.claim.pool_durations.assess.juniors")
+    assert junior.message.startswith("variant 'juniors': unknown resource pool 'juniors'")
+    assert junior.line == line_of(text, "juniors: 2h")
+    # taking assess away from the seniors leaves the base's duration for them without a use
+    seniors = only(problems, "processes.claim.pool_durations.assess.seniors")
+    assert seniors.message.startswith(
+        "variant 'no seniors on assess': resource pool 'seniors' does not do action 'assess'"
+    )
+    assert seniors.line == line_of(text, "assess: {seniors")
+
+
+def test_a_yaml_scenario_with_pool_durations_runs_them_per_pool() -> None:
+    """End to end: each pool's processing time of 'assess' follows its own distribution,
+    and the other actions keep theirs."""
+    from engine.simulation.kernel import run_replication
+
+    text = (
+        POOLED.replace("cases: 10", "cases: 60")
+        .replace(
+            "{seniors: {dist: gamma, mean: 1h, std: 30m}, clerks: 3h}",
+            "{seniors: {dist: uniform, low: 10m, high: 20m}, clerks: 50m}",
+        )
+        .replace(
+            "    durations: {register",
+            "    data: {amount: 2000, prior_claims: 0}\n    durations: {register",
+            1,
+        )
+    )
+    [scenario] = load(text)
+    log = run_replication(scenario, 0, 7)
+    acts, pools = log.acts, log.resources.pool
+    label = scenario.processes["claim"].labels
+    times: dict[tuple[str, str], list[float]] = {}
+    for i in range(len(acts)):
+        if acts.outcome[i] == 0:
+            key = (log.activities[acts.activity[i]], pools[acts.resource[i]])
+            times.setdefault(key, []).append(acts.processing[i])
+    seniors = times[(label["assess"], "seniors")]
+    clerks = times[(label["assess"], "clerks")]
+    assert len(seniors) >= 5 and len(clerks) >= 5
+    assert all(600 <= t <= 1200 for t in seniors)
+    assert 800 < sum(seniors) / len(seniors) < 1000  # uniform 10-20 minutes: mean 15
+    assert {round(t) for t in clerks} == {3000}
+    assert {round(t) for t in times[(label["register"], "clerks")]} == {1200}

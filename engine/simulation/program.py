@@ -341,7 +341,9 @@ class Program:
                 problems.append(
                     Problem(f"action {key!r} of process {sim.id!r} has no resource", file=file)
                 )
-            elif dist is None and not all(p in act.pool_samples for p in act.pools):
+            elif dist is None and not all(
+                p in act.pool_samples for p in (*act.pools, *act.human_pools)
+            ):
                 problems.append(
                     Problem(f"action {key!r} of process {sim.id!r} has no duration", file=file)
                 )

@@ -5,11 +5,11 @@
 it against ``schemas/scenario.schema.json``, load the process definitions it names
 (:func:`engine.builder.loader.load_file`) and check what a schema cannot: unknown processes,
 actions, gateways, flows and calendars, distribution parameters, rework targets (RW4, RW5),
-sub-case permissions (SC5), actions nobody does or with no duration, robots that may fail
-with nobody to take over, pools with no working hours... Every problem of the file, of its
-definitions and of every variant is collected with its location, then raised once as a
-:class:`ScenarioError`; nothing runs before a scenario passes. The format is described in
-``docs/scenario-format.md``.
+sub-case permissions (SC5), pool durations for pools that do not do the action, actions
+nobody does or with no duration, robots that may fail with nobody to take over, pools with
+no working hours... Every problem of the file, of its definitions and of every variant is
+collected with its location, then raised once as a :class:`ScenarioError`; nothing runs
+before a scenario passes. The format is described in ``docs/scenario-format.md``.
 
 The work is shared by modules named for what they hold: :mod:`.scenario_schema` (the schema),
 :mod:`.scenario_variants` (merging variants), :mod:`.scenario_definitions` (the definition
@@ -17,9 +17,9 @@ files), :mod:`.scenario_reader` (checking one document and building its scenario
 :mod:`.scenario_scope`, :mod:`.scenario_params` and :mod:`.scenario_resources`).
 
 What-if variants (``variants:``) are merged onto the base document (mappings merge key by
-key; lists and values replace; a distribution, a data generator or a gateway's branch
-probabilities given in a variant replace the base one whole) and checked like the base; a
-problem in a variant points at the line that caused it.
+key; lists and values replace; a distribution (also one pool's duration of an action), a data
+generator or a gateway's branch probabilities given in a variant replace the base one whole)
+and checked like the base; a problem in a variant points at the line that caused it.
 
 Problem codes of the checks here (schema problems are ``S0xx``, YAML ones ``Y0xx``,
 distribution parameters ``D001``):
@@ -29,20 +29,23 @@ M001    ``start`` that cannot be read or has no time zone
 M002    ``cases`` and ``horizon``: neither or both given, or a bad horizon
 M003    a definition file that is missing or invalid, or a process defined twice
 M004    an unknown process (arrivals, processes, sub-cases)
-M005    an unknown action (durations, holds, rework, sub-cases, robots, resources)
+M005    an unknown action (durations, pool durations, holds, rework, sub-cases, robots,
+        resources)
 M006    an ambiguous or repeated action in a resource pool
 M007    an unknown calendar, or one defined differently by two processes
 M008    a resource pool or arrivals calendar with no working hours
 M009    branch probabilities: unknown gateway or flow, or not adding up to 1
 M010    a rework target that is not allowed (RW4, RW5)
 M011    a sub-case the parent may not start (SC5)
-M012    an action of the flow with no duration
+M012    an action of the flow with no duration (none of its own, and not one for every
+        pool doing it)
 M013    an action of the flow that no resource pool does
 M014    a robot action that may fail or be refused with no person pool to take over
 M015    a data generator that is not exactly one of dist, choice, probability, value
 M016    variants: a name used twice or ``base``, or an unknown variant asked for
 M017    a case setting override that cannot be read
 M018    an unknown hold kind
+M019    a pool duration for an unknown pool or for a pool that does not do the action
 ======  ===========================================================================
 """
 

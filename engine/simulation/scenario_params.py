@@ -1,9 +1,10 @@
 """The parameters of each process of a scenario (``processes:``), checked and read.
 
-Durations (distributions), case data generators, branch probabilities of exclusive gateways,
-holds, rework, sub-case spawns, robot behaviour and case setting overrides become one
-:class:`~.scenario_model.ProcessParams` per process, and the process is compiled for the
-simulator with its settings (:class:`~.scenario_definitions.Definitions`).
+Durations (distributions), also per pool (``pool_durations``), case data generators, branch
+probabilities of exclusive gateways, holds, rework, sub-case spawns, robot behaviour and case
+setting overrides become one :class:`~.scenario_model.ProcessParams` per process, and the
+process is compiled for the simulator with its settings
+(:class:`~.scenario_definitions.Definitions`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from engine.simulation.scenario_model import (
     SubcaseSpawn,
 )
 from engine.simulation.scenario_scope import (
+    DeclaredPool,
     ScenarioScope,
     as_mapping,
     as_number,
@@ -76,6 +78,9 @@ class ParamsChecks(ScenarioScope):
             proc.params = ProcessParams(
                 process=pid,
                 durations=self.durations(proc, path + ("durations",), body.get("durations")),
+                pool_durations=self.pool_durations(
+                    proc, path + ("pool_durations",), body.get("pool_durations")
+                ),
                 data=self.data_generators(path + ("data",), body.get("data")),
                 branches=self.branches(proc, path + ("branches",), body.get("branches")),
                 holds=self.holds(proc, path + ("holds",), body.get("holds")),
@@ -132,6 +137,60 @@ class ParamsChecks(ScenarioScope):
             if dist is not None:
                 out[key] = dist
         return out
+
+    def pool_durations(
+        self, proc: ScenarioProcess, path: YamlPath, value: Any
+    ) -> dict[str, dict[str, Distribution]]:
+        """The duration distributions under ``pool_durations``: action id -> pool name ->
+        processing time when a resource of that pool does the action."""
+        out: dict[str, dict[str, Distribution]] = {}
+        pools = self.declared_pools()
+        for key, by_pool in as_mapping(value).items():
+            where = path + (key,)
+            known = self.action(proc, key, where, at_key=True) is not None
+            read: dict[str, Distribution] = {}
+            for pool, item in as_mapping(by_pool).items():
+                at = where + (pool,)
+                does = self.pool_does(proc, key, pool, at, pools) if known else False
+                dist = parse_distribution(item, at, self.doc, self.problems, time=True)
+                if does and dist is not None:
+                    read[pool] = dist
+            if read:
+                out[key] = read
+        return out
+
+    def pool_does(
+        self,
+        proc: ScenarioProcess,
+        action_id: str,
+        pool: str,
+        path: YamlPath,
+        pools: dict[str, DeclaredPool],
+    ) -> bool:
+        """Whether resource pool ``pool`` exists and does action ``action_id`` of
+        ``proc``; a problem (M019) at the pool's key when not."""
+        declared = pools.get(pool)
+        if declared is None:
+            self.add(
+                f"unknown resource pool {pool!r}{did_you_mean(pool, pools)} "
+                f"(pools: {quoted(pools)})",
+                path,
+                "M019",
+                at_key=True,
+            )
+            return False
+        key = f"{proc.model.id}.{action_id}"
+        if not declared.listed or key in declared.actions:
+            return declared.listed  # actions that are not a list: reported by the schema
+        doers = [name for name, other in pools.items() if key in other.actions]
+        self.add(
+            f"resource pool {pool!r} does not do action {action_id!r} of process "
+            f"{proc.model.id!r}: add {key!r} to its actions (pools doing it: {quoted(doers)})",
+            path,
+            "M019",
+            at_key=True,
+        )
+        return False
 
     def data_generators(self, path: YamlPath, value: Any) -> tuple[DataGenerator, ...]:
         """The case data generators, one per field."""

@@ -3,12 +3,12 @@
 ``arrivals:`` becomes :class:`~.scenario_model.Arrivals` and ``resources:`` the
 :class:`~.scenario_model.ResourcePool` list (a bare action id is qualified as
 ``process.action`` when exactly one process has it). The coverage check then asks that every
-action of the flow has a duration and a pool, and a person pool where robots may fail.
+action of the flow has a duration (its own, or one for each pool doing it) and a pool, and a
+person pool where robots may fail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from engine.builder.yaml_source import YamlPath
@@ -19,7 +19,7 @@ from engine.simulation.scenario_scope import (
     as_mapping,
     as_number,
     did_you_mean,
-    list_items,
+    quoted,
 )
 
 __all__ = ["ResourceChecks"]
@@ -139,30 +139,29 @@ class ResourceChecks(ScenarioScope):
         return None
 
     def coverage(self) -> None:
-        """Every action of the flow has a duration and a pool; failing robots a person."""
+        """Every action of the flow has a duration and a pool; failing robots a person.
+
+        An action has a duration when ``durations`` gives one, or when every pool doing it
+        has one under ``pool_durations``.
+        """
         if not self.complete:
             return
-        people: set[str] = set()
-        robots: set[str] = set()
-        for keys, robot in self._declared_pools():
-            (robots if robot else people).update(keys)
+        pools = self.declared_pools()
         section = as_mapping(self.data.get("processes"))
         for pid, proc in self.processes.items():
             params = proc.params
             if params is None:
                 continue
-            durations = as_mapping(as_mapping(section.get(pid)).get("durations"))
+            body = as_mapping(section.get(pid))
+            durations = as_mapping(body.get("durations"))
+            by_pool = as_mapping(body.get("pool_durations"))
             for action in proc.flow_actions():
                 key = f"{pid}.{action.id}"
-                if action.id not in durations:
-                    self.add(
-                        f"action {action.id!r} of process {pid!r} has no duration: add it under "
-                        f"processes.{pid}.durations",
-                        ("processes", pid, "durations"),
-                        "M012",
-                        at_key=True,
-                    )
-                if key not in people and key not in robots:
+                doers = [name for name, pool in pools.items() if key in pool.actions]
+                timed = by_pool.get(action.id, {})
+                if action.id not in durations and isinstance(timed, dict):  # else: schema
+                    self.duration_coverage(pid, action.id, doers, timed)
+                if not doers:
                     self.add(
                         f"action {action.id!r} of process {pid!r} has no resource: add "
                         f"{key!r} to the actions of a pool under 'resources'",
@@ -170,7 +169,7 @@ class ResourceChecks(ScenarioScope):
                         "M013",
                         at_key=True,
                     )
-                elif key not in people:
+                elif all(pools[name].robot for name in doers):
                     behaviour = params.robots.get(action.id, params.robot_default)
                     if behaviour.failure > 0 or behaviour.refusal > 0:
                         where = action.id if action.id in params.robots else "default"
@@ -182,16 +181,24 @@ class ResourceChecks(ScenarioScope):
                             "M014",
                         )
 
-    def _declared_pools(self) -> Iterable[tuple[set[str], bool]]:
-        """The actions each pool names (bare ids meaning any process's) and whether it is
-        a robot pool, read from the document: a pool with a problem (reported) still counts,
-        so that its actions are not also said to have no resource."""
-        for body in as_mapping(self.data.get("resources")).values():
-            actions = as_mapping(body).get("actions")
-            keys: set[str] = set()
-            for _, item in list_items(actions):
-                if isinstance(item, str) and "." in item:
-                    keys.add(item)
-                elif isinstance(item, str):
-                    keys.update(f"{pid}.{item}" for pid in self.processes)
-            yield keys, as_mapping(body).get("robot") is True
+    def duration_coverage(
+        self, pid: str, action_id: str, doers: list[str], timed: dict[str, Any]
+    ) -> None:
+        """An action without ``durations`` entry needs a pool duration for every pool doing
+        it (``timed``: its ``pool_durations`` by pool); M012 otherwise."""
+        missing = [name for name in doers if name not in timed]
+        if doers and not missing:
+            return
+        hint = f"add it under processes.{pid}.durations"
+        if timed and missing:
+            pools = "pool" if len(missing) == 1 else "pools"
+            hint += (
+                f", or give {pools} {quoted(missing)} one under "
+                f"processes.{pid}.pool_durations.{action_id}"
+            )
+        self.add(
+            f"action {action_id!r} of process {pid!r} has no duration: {hint}",
+            ("processes", pid, "durations"),
+            "M012",
+            at_key=True,
+        )

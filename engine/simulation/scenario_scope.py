@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from engine.builder.yaml_source import YamlDocument, YamlPath
@@ -19,6 +20,7 @@ from engine.model import ActionDef, CalendarDef
 from engine.simulation.scenario_definitions import Definitions, ScenarioProcess
 
 __all__ = [
+    "DeclaredPool",
     "ScenarioScope",
     "as_mapping",
     "as_number",
@@ -27,6 +29,17 @@ __all__ = [
     "list_items",
     "quoted",
 ]
+
+
+@dataclass(frozen=True)
+class DeclaredPool:
+    """A resource pool as the document writes it, read loosely: the qualified actions it
+    names (a bare id meaning that action of every process), whether it is a robot pool, and
+    whether its ``actions`` is a list at all (else the schema reports it)."""
+
+    actions: frozenset[str]
+    robot: bool
+    listed: bool
 
 
 class ScenarioScope:
@@ -117,6 +130,23 @@ class ScenarioScope:
             self.add(f"{what} has no working hours in calendar {name!r}", path, "M008")
         self.used_calendars[name] = found
         return found
+
+    def declared_pools(self) -> dict[str, DeclaredPool]:
+        """Every pool of ``resources`` by name, read from the document: a pool with a
+        problem (reported) still counts, so that its actions are not also said to have no
+        resource or no duration."""
+        out: dict[str, DeclaredPool] = {}
+        for name, body in as_mapping(self.data.get("resources")).items():
+            actions = as_mapping(body).get("actions")
+            keys: set[str] = set()
+            for _, item in list_items(actions):
+                if isinstance(item, str) and "." in item:
+                    keys.add(item)
+                elif isinstance(item, str):
+                    keys.update(f"{pid}.{item}" for pid in self.processes)
+            robot = as_mapping(body).get("robot") is True
+            out[name] = DeclaredPool(frozenset(keys), robot, isinstance(actions, list))
+        return out
 
     def _process_calendar_names(self) -> set[str]:
         known = {"office"}

@@ -1,7 +1,8 @@
 """What-if variants of a scenario (``variants:``), merged onto the base document.
 
-Mappings merge key by key; lists and values replace; a distribution, a data generator or a
-gateway's branch probabilities given in a variant replace the base one whole. A merged
+Mappings merge key by key; lists and values replace; a distribution (``durations``, an
+action's duration for one pool under ``pool_durations``, ``interarrival``), a data generator
+or a gateway's branch probabilities given in a variant replace the base one whole. A merged
 document (:class:`VariantDocument`) locates each problem at the line that caused it: the
 variant's where the value came from the variant, else the base's.
 """
@@ -18,10 +19,12 @@ from engine.errors import Problem
 __all__ = ["VariantDocument", "in_variant", "merge_variant", "variant_patches"]
 
 # Positions of the merged document where a variant's mapping replaces the base one whole
-# ("*" matches any key): distributions, data generators, a gateway's branch probabilities.
+# ("*" matches any key): distributions (an action's, an action's for one pool), data
+# generators, a gateway's branch probabilities.
 _REPLACED: tuple[tuple[str, ...], ...] = (
     ("arrivals", "interarrival"),
     ("processes", "*", "durations", "*"),
+    ("processes", "*", "pool_durations", "*", "*"),
     ("processes", "*", "data", "*"),
     ("processes", "*", "branches", "*"),
 )

@@ -128,18 +128,32 @@ def _ids_of(log: ReplicationLog, prefix: str) -> list[str]:
     return ids
 
 
+def _columns(
+    log: ReplicationLog,
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]:
+    """The event log columns as numpy views (no copy): case, activity, resource, outcome,
+    enable, start, end."""
+    acts = log.acts
+    ints = [np.frombuffer(a, dtype=np.int64) for a in (acts.case, acts.activity, acts.resource)]
+    times = [np.frombuffer(a, dtype=np.float64) for a in (acts.enable, acts.start, acts.end)]
+    outcome = np.frombuffer(acts.outcome, dtype=np.int64)
+    return ints[0], ints[1], ints[2], outcome, times[0], times[1], times[2]
+
+
 def write_csv(log: ReplicationLog, path: Path | str, *, case_prefix: str = "") -> int:
     """Write the event log of one replication as CSV (rows in start-time order, ties in the
     order the kernel logged them; case ids as :func:`case_ids` gives them); ``case_prefix`` is
     put before every top-level case number (e.g.
     ``"r2-"`` to keep replications apart). Returns the number of rows."""
-    acts = log.acts
-    case = np.frombuffer(acts.case, dtype=np.int64)
-    activity = np.frombuffer(acts.activity, dtype=np.int64)
-    resource = np.frombuffer(acts.resource, dtype=np.int64)
-    enable = np.frombuffer(acts.enable, dtype=np.float64)
-    start = np.frombuffer(acts.start, dtype=np.float64)
-    end = np.frombuffer(acts.end, dtype=np.float64)
+    case, activity, resource, _, enable, start, end = _columns(log)
     order = np.argsort(start, kind="stable")
     labels, resources = log.activities, log.resources.name
     ids = _ids_of(log, case_prefix)
@@ -276,13 +290,7 @@ def write_xes(
     order, events in time order within a trace (start before complete at equal times).
     ``name`` becomes the log's ``concept:name``. Streams one case at a time; returns the
     number of events."""
-    acts = log.acts
-    case = np.frombuffer(acts.case, dtype=np.int64)
-    activity = np.frombuffer(acts.activity, dtype=np.int64)
-    resource = np.frombuffer(acts.resource, dtype=np.int64)
-    outcome = np.frombuffer(acts.outcome, dtype=np.int64)
-    start = np.frombuffer(acts.start, dtype=np.float64)
-    end = np.frombuffer(acts.end, dtype=np.float64)
+    case, activity, resource, outcome, _, start, end = _columns(log)
     order = np.lexsort((start, case))
     labels = [_attr(label) for label in log.activities]
     resources = [_attr(name) for name in log.resources.name]

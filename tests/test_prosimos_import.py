@@ -559,3 +559,14 @@ def test_unreadable_file_is_a_definition_error(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         import_prosimos(CREDIT_BPMN, tmp_path / "absent.json", start=START, cases=1)
     assert "cannot read the JSON file" in caught.value.problems[0].message
+
+
+def test_missing_files_are_both_reported(tmp_path: Path) -> None:
+    with pytest.raises(DefinitionError) as err:
+        import_prosimos(tmp_path / "nope.bpmn", tmp_path / "nope.json", start=START, cases=10)
+    assert [p.file for p in err.value.problems] == [
+        str(tmp_path / "nope.bpmn"),
+        str(tmp_path / "nope.json"),
+    ]
+    assert "cannot read the BPMN file" in str(err.value)
+    assert "cannot read the JSON file" in str(err.value)

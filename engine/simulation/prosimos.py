@@ -110,7 +110,12 @@ def import_prosimos(
     bpmn_file, json_file = str(bpmn_path), str(json_path)
     problems = ProblemCollector(json_file)
     graph = _read_bpmn(bpmn_file, problems)
-    data = read_json_file(json_file)
+    try:
+        data = read_json_file(json_file)
+    except DefinitionError as exc:  # report the BPMN's problems with it
+        problems.extend(exc.problems)
+        problems.raise_if_any()
+        raise
     reader = JsonReader(problems)
     root = reader.obj(data, "")
     if root is None:
@@ -200,10 +205,9 @@ def _zone_name(start: datetime) -> str:
 def _read_bpmn(file: str, problems: ProblemCollector) -> FlowGraph | None:
     try:
         data = Path(file).read_bytes()
-    except OSError as exc:
-        raise DefinitionError(
-            Problem(f"cannot read the BPMN file: {exc.strerror}", file=file)
-        ) from exc
+    except OSError as exc:  # keep going: report the JSON's problems too
+        problems.extend([Problem(f"cannot read the BPMN file: {exc.strerror}", file=file)])
+        return None
     try:
         return read_graph(parse_xml(data, file), file)
     except DefinitionError as exc:  # keep going: report the JSON's problems too

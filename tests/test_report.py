@@ -8,6 +8,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import pytest
@@ -120,8 +121,25 @@ def test_what_if_comparison_has_one_column_per_variant_and_differences(compariso
     assert cells(root, "utilisation[robots]")[2:] == ["0.0208 ± 0", "-", "-"]
     title = root.findtext(".//h1", "")
     assert title == "Simulation report: demo (what-if: base vs more staff)"
-    changed = [str(td.get("class")) for td in root.iter("td") if td.get("class") in ("up", "down")]
-    assert changed, "differences are coloured"
+    # colour says better or worse, by the KPI's direction: a shorter cycle and a higher SLA
+    # hit rate are both better; utilisation is neither
+    css = {
+        key: cells_class(root, key)
+        for key in ("cycle_time_mean_h[claim]", "sla_hit_rate[claim]", "utilisation[clerks]")
+    }
+    assert css["cycle_time_mean_h[claim]"] == "better"
+    assert css["sla_hit_rate[claim]"] == "better"
+    assert css["utilisation[clerks]"] is None
+
+
+def cells_class(root: Any, key: str) -> str | None:
+    """The css class of the first difference cell of the row of ``key``."""
+    for tr in root.iter("tr"):
+        tds = list(tr.iter("td"))
+        if tds and tds[0].text_content() == key:
+            value = tds[4].get("class")
+            return str(value) if value is not None else None
+    raise AssertionError(f"no row {key!r}")
 
 
 def test_three_variants_and_equal_names() -> None:

@@ -44,41 +44,45 @@ OUTCOME_COMPLETED, OUTCOME_FAILED, OUTCOME_REFUSED, OUTCOME_CLOSED = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class KpiInfo:
-    """Unit and one-line definition of a KPI base name."""
+    """Unit and one-line definition of a KPI base name; ``better`` says which way is an
+    improvement (``"lower"``, ``"higher"``, or ``""`` when neither is, e.g. utilisation)."""
 
     unit: str
     description: str
+    better: str = ""
 
 
 _SCOPE_KPIS: dict[str, KpiInfo] = {
     "arrived": KpiInfo("cases", "cases that arrived (were created) during the run"),
     "finished": KpiInfo("cases", "cases resolved before the end of the run"),
-    "in_progress": KpiInfo("cases", "cases still open at the end of the run"),
-    "throughput_per_day": KpiInfo("cases/day", "finished cases per simulated day"),
-    "cycle_time_mean_h": KpiInfo("h", "mean cycle time (arrival to resolution), finished cases"),
-    "cycle_time_median_h": KpiInfo("h", "median cycle time, finished cases"),
-    "cycle_time_p90_h": KpiInfo("h", "90th percentile of cycle time, finished cases"),
+    "in_progress": KpiInfo("cases", "cases still open at the end of the run", "lower"),
+    "throughput_per_day": KpiInfo("cases/day", "finished cases per simulated day", "higher"),
+    "cycle_time_mean_h": KpiInfo(
+        "h", "mean cycle time (arrival to resolution), finished cases", "lower"
+    ),
+    "cycle_time_median_h": KpiInfo("h", "median cycle time, finished cases", "lower"),
+    "cycle_time_p90_h": KpiInfo("h", "90th percentile of cycle time, finished cases", "lower"),
     "waiting_mean_h": KpiInfo(
-        "h", "per finished case: sum over its actions of start - enable, mean"
+        "h", "per finished case: sum over its actions of start - enable, mean", "lower"
     ),
     "processing_mean_h": KpiInfo(
         "h", "per finished case: sum of working time spent on its actions, mean"
     ),
     "off_calendar_mean_h": KpiInfo(
-        "h", "per finished case: sum over its actions of end - start - processing, mean"
+        "h", "per finished case: sum over its actions of end - start - processing, mean", "lower"
     ),
     "subcase_wait_mean_h": KpiInfo(
-        "h", "per finished case: time its flow waited for sub-cases (steps and SC1), mean"
+        "h", "per finished case: time its flow waited for sub-cases (steps and SC1), mean", "lower"
     ),
     "sla_cases": KpiInfo("cases", "finished cases with a due date"),
-    "sla_hit_rate": KpiInfo("share", "finished cases with a due date resolved by it"),
-    "reworks_per_case": KpiInfo("reworks", "reworks per finished case, mean"),
-    "robot_failures": KpiInfo("actions", "actions failed by a robot (S4)"),
-    "robot_refusals": KpiInfo("actions", "actions refused by a robot (S3)"),
+    "sla_hit_rate": KpiInfo("share", "finished cases with a due date resolved by it", "higher"),
+    "reworks_per_case": KpiInfo("reworks", "reworks per finished case, mean", "lower"),
+    "robot_failures": KpiInfo("actions", "actions failed by a robot (S4)", "lower"),
+    "robot_refusals": KpiInfo("actions", "actions refused by a robot (S3)", "lower"),
 }
 for _kind in HOLD_INDEX:
     _SCOPE_KPIS[f"hold_{_kind}_mean_h"] = KpiInfo(
-        "h", f"hours Waiting in {_kind} holds per finished case (0 without one), mean"
+        "h", f"hours Waiting in {_kind} holds per finished case (0 without one), mean", "lower"
     )
     _SCOPE_KPIS[f"hold_{_kind}_share"] = KpiInfo(
         "share", f"finished cases that were Waiting in a hold of kind {_kind} at least once"
@@ -87,17 +91,19 @@ for _kind in HOLD_INDEX:
         "h", f"hours Waiting in {_kind} holds, mean over finished cases that had one"
     )
     _SCOPE_KPIS[f"hold_{_kind}_sla_hit_rate"] = KpiInfo(
-        "share", f"SLA hit rate of finished cases with a due date and a hold of kind {_kind}"
+        "share",
+        f"SLA hit rate of finished cases with a due date and a hold of kind {_kind}",
+        "higher",
     )
 _SCOPE_KPIS["hold_more_info_sla_shift_mean_h"] = KpiInfo(
-    "working h", "due date moved out by more_info holds (H4), mean over cases that had one"
+    "h", "how far more_info holds moved the due date out (H4), mean over cases that had one"
 )
 
 _RUN_KPIS: dict[str, KpiInfo] = {
     "simulated_days": KpiInfo("days", "length of the run (start to end)"),
     "utilisation": KpiInfo("share", "busy working time / available working time of the pool"),
-    "wip_mean": KpiInfo("cases", "open top-level cases, time-weighted mean over the run"),
-    "wip_max": KpiInfo("cases", "open top-level cases, maximum over the run"),
+    "wip_mean": KpiInfo("cases", "open top-level cases, time-weighted mean over the run", "lower"),
+    "wip_max": KpiInfo("cases", "open top-level cases, maximum over the run", "lower"),
 }
 
 

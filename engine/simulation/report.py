@@ -44,6 +44,7 @@ from engine.simulation.kpis import (
     case_cycle_times_h,
     format_value,
     kpi_bases,
+    kpi_info,
     scopes,
     summarise,
     wip_series,
@@ -315,7 +316,9 @@ th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: right
 th { background: #f3f3f3; position: sticky; top: 0; }
 td.kpi, th.kpi, td.unit { text-align: left; }
 td.kpi { font-family: ui-monospace, monospace; }
-td.up { color: #1a6b2a; } td.down { color: #a3261b; }
+td { white-space: nowrap; }
+td.better { color: #1a6b2a; } td.worse { color: #a3261b; }
+.scroll { overflow-x: auto; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; }
 figcaption { color: #555; font-size: 0.9em; }
 dt { font-family: ui-monospace, monospace; margin-top: 0.4em; }
@@ -339,7 +342,11 @@ def _difference(row: KpiRow | None, base: KpiRow | None) -> tuple[str, str]:
     text = ("+" if delta > 0 else "") + format_value(delta)
     if base.mean != 0 and delta != 0:
         text += f" ({delta / abs(base.mean) * 100:+.1f} %)"
-    return text, "up" if delta > 0 else "down" if delta < 0 else ""
+    better = kpi_info(row.key).better
+    if delta == 0 or not better:
+        return text, ""
+    improved = (delta < 0) == (better == "lower")
+    return text, "better" if improved else "worse"
 
 
 def kpi_table_html(tables: Sequence[KpiTable]) -> str:
@@ -374,6 +381,8 @@ def kpi_table_html(tables: Sequence[KpiTable]) -> str:
         out.append("".join(head) + "</tr>")
         for key in keys:
             rows = [table.get(key) for table in lookup]
+            if all(row is None or row.n == 0 for row in rows):
+                continue  # undefined in every variant (e.g. a hold kind nobody took)
             first = next(row for row in rows if row is not None)
             cells = [
                 f'<tr><td class="kpi" title="{esc(first.description)}">{esc(key)}</td>',
@@ -422,9 +431,10 @@ def report_html(
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
         f'<p class="meta">{meta}. Means over replications; ± is the half-width of the '
-        f"{level} % t confidence interval (none with one replication).</p>",
+        f"{level} % t confidence interval (none with one replication). In comparisons, green "
+        "marks a change for the better and red one for the worse.</p>",
         "<h2>Key figures</h2>",
-        kpi_table_html(tables),
+        '<div class="scroll">' + kpi_table_html(tables) + "</div>",
         _definitions(tables),
         "<h2>Plots</h2>",
     ]

@@ -53,7 +53,8 @@ class CaseLog:
 
     ``parent`` is -1 for a top-level case. ``due`` is the final due date (after H4 pauses),
     nan without an SLA. ``hold`` holds three columns per case (``HOLD_INDEX``): seconds spent
-    Waiting in each kind; ``sla_paused`` the working seconds the due date moved out (H4).
+    Waiting in each kind; ``sla_paused`` the seconds the due date moved out (H4; wall-clock:
+    the due date after the hold minus the one before).
     ``reworks`` counts reworks of the case. ``subcase_wait`` is the time its flow waited for
     sub-cases: flow steps that start one and wait for it, and the wait between the end of the
     flow and the end of the last open sub-case (SC1).

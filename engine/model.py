@@ -12,7 +12,7 @@ Runtime state never lives here (see ``engine.runtime``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -133,6 +133,18 @@ class EmailRoute:
     test_mode: bool = False
 
 
+@dataclass(frozen=True)
+class ScheduleDef:
+    """C1 "automatically on a schedule": a case of the process is created and submitted at
+    ``first`` and then every ``every`` (wall-clock: ``1d`` is 24 hours; a "working" rule is
+    refused), by the engine's ``tick()``. ``first`` is timezone-aware (UTC). ``title`` is the
+    title of the cases it creates."""
+
+    every: DueRule
+    first: datetime
+    title: str | None = None
+
+
 class RecordsCount(StrEnum):
     HIDDEN = "hidden"
     SHOWN = "shown"
@@ -161,6 +173,7 @@ class CaseSettings:
     keep_actions_with_me: bool = False
     queue: str | None = None
     required_contacts: tuple[str, ...] = ()
+    schedules: tuple[ScheduleDef, ...] = ()
 
 
 DATA_FIELD_TYPES: tuple[str, ...] = ("text", "number", "boolean", "date")

@@ -3,17 +3,18 @@
 :func:`process_models` draws whole :class:`~engine.model.ProcessModel` values that a YAML
 definition could produce (and that the BPMN reader accepts): 1-5 stages of 1-4 actions with at
 least one action in the flow, unique ids, optional conditions from a small safe grammar,
-parallel stages, manual-only actions, robots, sub-case steps, due rules, every case setting and
-0-2 calendars and 0-3 data fields (V16). Texts include XML-special characters and non-ASCII letters.
+parallel stages, manual-only actions, robots, sub-case steps, due rules, every case setting
+(0-3 schedules (C1) among them), 0-2 calendars and 0-3 data fields (V16). Texts include
+XML-special characters and non-ASCII letters.
 
 The smaller strategies (:func:`idents`, :func:`texts`, :func:`conditions`, :func:`due_rules`,
-:func:`calendars`, :func:`case_settings`, :func:`data_fields`) are public so other tests can
-reuse them.
+:func:`calendars`, :func:`case_settings`, :func:`data_fields`, :func:`schedules`) are public
+so other tests can reuse them.
 """
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 from hypothesis import strategies as st
 
@@ -28,6 +29,7 @@ from engine.model import (
     EmailRoute,
     ProcessModel,
     RecordsCount,
+    ScheduleDef,
     StageDef,
     WorkingPeriod,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "due_rules",
     "idents",
     "process_models",
+    "schedules",
     "texts",
     "working_periods",
 ]
@@ -141,6 +144,10 @@ _UNIQUE_TEXTS = st.lists(_TEXT, max_size=3, unique=True).map(tuple)
 _IDENT = idents()
 _BOOL = st.booleans()
 _OPT_CONDITION = st.none() | conditions()
+_WALL_DUE = due_rules(working=False)
+_UTC_DATETIMES = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC)
+)
 
 
 @st.composite
@@ -164,6 +171,15 @@ def calendars(draw: st.DrawFn, name: str | None = None) -> CalendarDef:
         country=country,
         subdivision=subdivision,
     )
+
+
+def schedules() -> st.SearchStrategy[ScheduleDef]:
+    """A schedule (C1): a wall-clock interval, a first instant in UTC (microseconds and all),
+    maybe a title."""
+    return st.builds(ScheduleDef, _WALL_DUE, _UTC_DATETIMES, _OPT_TEXT)
+
+
+_SCHEDULES = st.lists(schedules(), max_size=3).map(tuple)
 
 
 @st.composite
@@ -191,6 +207,7 @@ def case_settings(
         keep_actions_with_me=draw(_BOOL),
         queue=draw(_OPT_TEXT),
         required_contacts=draw(_UNIQUE_TEXTS),
+        schedules=draw(_SCHEDULES),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from engine.model import (
     DueRule,
     DueUnit,
     ProcessModel,
+    ScheduleDef,
     StageDef,
 )
 
@@ -183,6 +185,9 @@ def test_the_example_of_the_mapping_document_loads() -> None:
     model = reading.model
     assert (model.id, model.version, model.name) == ("refund", 2, "Refund & credit note")
     assert model.settings.due == DueRule(2, DueUnit.DAYS, working=True)
+    assert model.settings.schedules == (
+        ScheduleDef(DueRule(1, DueUnit.DAYS), datetime(2026, 3, 2, 8, tzinfo=UTC), "Daily refunds"),
+    )
     (stage,) = model.stages
     assert stage.condition == "amount > 100 and not vip"
     assert [(a.id, a.flow, a.robot) for a in stage.actions] == [
@@ -206,7 +211,7 @@ def test_vocabulary_covers_every_model_field() -> None:
     settings = (
         {a.field for a in SETTINGS_ATTRS}
         | set(SETTINGS_LISTS.values())
-        | {"subcases", "email_routes"}
+        | {"subcases", "email_routes", "schedules"}
     )
     assert settings == {f.name for f in dataclasses.fields(CaseSettings)}
     actions = {a.field for a in ACTION_ATTRS} | {"id", "title", "instructions"}
@@ -511,3 +516,59 @@ def test_ambiguous_choice_asks_for_a_process_id() -> None:
     with pytest.raises(DefinitionError, match="no executable bpmn:process"):
         chosen(HEAD + '<bpmn:process id="x" isExecutable="false"/></bpmn:definitions>')
     assert read(two_processes(), "two").model.id == "two"
+
+
+# -- schedules (C1) ------------------------------------------------------------------------
+
+
+def test_C1_schedules_are_read_from_caseloom_schedule_in_order() -> None:
+    body = """
+        <caseloom:schedule every="1d" first="2026-03-02T08:00:00+00:00"
+            title="Daily &amp; &lt;reconciliation&gt;"/>
+        <caseloom:schedule every=" P7D " first=" 2026-03-06T16:00:00+01:00 "/>
+        <caseloom:schedule every="90 minutes" first="2026-03-02T08:00:00.5Z" title=" "/>"""
+    settings = read(case_doc(case_body=body)).model.settings
+    assert settings.schedules == (
+        ScheduleDef(
+            DueRule(1, DueUnit.DAYS),
+            datetime(2026, 3, 2, 8, tzinfo=UTC),
+            "Daily & <reconciliation>",
+        ),
+        ScheduleDef(DueRule(7, DueUnit.DAYS), datetime(2026, 3, 6, 15, tzinfo=UTC)),
+        ScheduleDef(
+            DueRule(90, DueUnit.MINUTES), datetime(2026, 3, 2, 8, 0, 0, 500000, tzinfo=UTC), " "
+        ),
+    )
+    assert all(s.first.tzinfo is UTC for s in settings.schedules)
+
+
+def test_C1_schedule_problems_are_collected_with_element_and_line() -> None:
+    body = """
+        <caseloom:schedule every="1 working day" first="2026-03-02T08:00:00Z"/>
+        <caseloom:schedule every="0h" first="2026-03-02T08:00:00Z"/>
+        <caseloom:schedule every="2 weeks" first="2026-03-02T08:00:00"/>
+        <caseloom:schedule every="1d" first="2026-03-02"/>
+        <caseloom:schedule every="1d" first="tomorrow" title=""/>
+        <caseloom:schedule first="0001-01-01T00:00:00+01:00" cron="* * * * *"/>
+        <caseloom:schedule every="1d"><caseloom:extra/></caseloom:schedule>"""
+    text = case_doc(case_body=body)
+    found = problems(text)
+
+    def at(marker: str, fragment: str) -> None:
+        problem = has(found, "p", fragment)
+        assert problem.line == line_of(text, marker), (marker, problem)
+        assert problem.file == "t.bpmn"
+
+    at('every="1 working day"', "invalid every '1 working day': schedules repeat in wall-clock")
+    at('every="0h"', "invalid every '0h': the amount must be greater than zero")
+    at('every="2 weeks"', "invalid every '2 weeks': weeks are not a unit")
+    at('every="2 weeks"', "invalid first '2026-03-02T08:00:00': 2026-03-02T08:00:00 has no UTC")
+    at('first="2026-03-02"', "'2026-03-02' is a date alone")
+    at('first="tomorrow"', "'tomorrow' is not an ISO 8601 date-time")
+    at('first="tomorrow"', "the title of a caseloom:schedule must not be empty")
+    at("cron=", "caseloom:schedule needs a 'every' attribute")
+    at("cron=", "out of range once in UTC")
+    at("cron=", "unknown attribute 'cron' on caseloom:schedule")
+    at('every="1d"><caseloom:extra/>', "caseloom:schedule needs a 'first' attribute")
+    at('every="1d"><caseloom:extra/>', "unexpected element caseloom:extra here")
+    assert len(found) == 12, found

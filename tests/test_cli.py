@@ -74,3 +74,15 @@ def test_show_on_a_bad_file_prints_problems_and_exits_1(tmp_path: Path) -> None:
     bad.write_text(BAD)
     result = runner.invoke(app, ["show", str(bad)])
     assert result.exit_code == 1
+
+
+def test_C1_show_lists_the_schedules(tmp_path: Path) -> None:
+    source = tmp_path / "daily.yaml"
+    source.write_text(
+        "id: daily\nname: Daily check\nversion: 1\n"
+        "schedules:\n  - {every: 1d, first: 2026-03-02T08:00:00Z, title: Morning check}\n"
+        "stages:\n  - name: One\n    actions:\n      - {id: a, title: A}\n"
+    )
+    result = runner.invoke(app, ["show", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "new case every 1d from 2026-03-02T08:00:00+00:00: Morning check" in result.output

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
-from datetime import time
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.util.task import TaskState
 from strategies import process_models
 
+from engine.builder.bpmn_model import read_model
 from engine.builder.bpmn_xml import parse_xml
 from engine.builder.compiler import compile_model, task_id
 from engine.builder.namespaces import BPMN_NS, BPMNDI_NS, CASELOOM_NS, DC_NS, DI_NS, bpmn
@@ -25,6 +27,7 @@ from engine.model import (
     DueRule,
     DueUnit,
     ProcessModel,
+    ScheduleDef,
     StageDef,
     WorkingPeriod,
 )
@@ -389,3 +392,57 @@ def test_RW3_spiffworkflow_visits_assessment_only_when_amount_is_over_1000() -> 
     assert run_claim({"amount": 5000}) == ["Action_register", "Action_assess", "Action_pay"]
     assert run_claim({"amount": 1000}) == ["Action_register", "Action_pay"]
     assert run_claim({}) == ["Action_register", "Action_pay"]  # a missing name is None
+
+
+# -- schedules (C1) ------------------------------------------------------------------------
+
+
+def scheduled_model() -> ProcessModel:
+    """The claim example with two schedules (C1), one of them titled with XML-special text."""
+    paris = timezone(timedelta(hours=1))
+    return dataclasses.replace(
+        claim_model(),
+        settings=dataclasses.replace(
+            claim_model().settings,
+            schedules=(
+                ScheduleDef(
+                    DueRule(1, DueUnit.DAYS),
+                    datetime(2026, 3, 2, 8, tzinfo=UTC),
+                    'Daily <reconciliation> & "co"',
+                ),
+                ScheduleDef(DueRule(90, DueUnit.MINUTES), datetime(2026, 3, 6, 16, tzinfo=paris)),
+            ),
+        ),
+    )
+
+
+def test_C1_schedules_compile_to_caseloom_schedule_elements_in_utc() -> None:
+    root = compiled(scheduled_model())
+    elements = root.findall(
+        "bpmn:process/bpmn:extensionElements/caseloom:case/caseloom:schedule", NS
+    )
+    assert [dict(e.attrib) for e in elements] == [
+        {
+            "every": "1d",
+            "first": "2026-03-02T08:00:00+00:00",
+            "title": 'Daily <reconciliation> & "co"',
+        },
+        {"every": "90m", "first": "2026-03-06T15:00:00+00:00"},
+    ]
+    VALIDATOR.validate(root, "scheduled.bpmn")
+    specs = build_specs(root, "scheduled.bpmn", "claim")
+    assert specs.spec is not None
+
+
+def test_C1_compiled_schedules_read_back_as_the_same_instants() -> None:
+    model = scheduled_model()
+    reading = read_model(compiled(model), "scheduled.bpmn")
+    assert reading.model == model
+    assert all(s.first.tzinfo is UTC for s in reading.model.settings.schedules)
+
+
+def test_C1_compile_refuses_a_schedule_without_a_utc_offset() -> None:
+    naive = ScheduleDef(DueRule(1, DueUnit.DAYS), datetime(2026, 3, 2, 8))
+    model = dataclasses.replace(claim_model(), settings=CaseSettings(schedules=(naive,)))
+    with pytest.raises(ValueError, match="needs a UTC offset"):
+        compile_model(model)

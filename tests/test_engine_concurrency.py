@@ -29,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 from postgres import postgres_server, postgres_url  # noqa: F401
 from store_dump import Dump, dump_tables
+from test_engine_schedules import DAILY, TEN, scheduled_definition
 
 from engine import (
     CaseStatus,
@@ -39,6 +40,7 @@ from engine import (
     InvalidTransition,
     ManualClock,
 )
+from engine.model import DueRule, DueUnit, ScheduleDef
 from engine.runtime.records import EventRecord
 from engine.runtime.sql_store import SqlStore, SqlTransaction
 from engine.runtime.store import StoreTransaction
@@ -317,3 +319,86 @@ def test_a_case_written_by_one_engine_is_read_by_the_other(
     assert first.case(case.ref).status is CaseStatus.IN_PROGRESS
     with pytest.raises(EngineError):
         first.start_work(case.ref, by="bob")
+
+
+# -- C1: schedules ------------------------------------------------------------------------------
+class BarrierAfterDueSchedules:
+    """Holds each engine's tick after its read of the due schedules (its second transaction,
+    when no timer is due) until both have read them, so both try to fire every occurrence."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *engines: Engine) -> None:
+        self.barrier = threading.Barrier(len(engines), timeout=PATIENCE_S)
+        self.due_seen: list[int] = []
+        original_due: Callable[..., Any] = SqlTransaction.due_schedules
+
+        def due_schedules(tx: SqlTransaction, *args: Any, **kwargs: Any) -> Any:
+            found = original_due(tx, *args, **kwargs)
+            self.due_seen.append(len(found))
+            return found
+
+        monkeypatch.setattr(SqlTransaction, "due_schedules", due_schedules)
+        for engine in engines:
+            monkeypatch.setattr(engine.store, "transaction", self._wrap(engine.store))
+
+    def _wrap(self, store: Any) -> Callable[[], AbstractContextManager[StoreTransaction]]:
+        original: Callable[[], AbstractContextManager[StoreTransaction]] = store.transaction
+        opened = [0]
+
+        def transaction() -> AbstractContextManager[StoreTransaction]:
+            opened[0] += 1
+            if opened[0] == 3:  # due timers, then due schedules were read
+                self.barrier.wait()
+            return original()
+
+        return transaction
+
+
+@pytest.fixture
+def scheduled_engines(
+    url: str, clock: ManualClock, tmp_path: Path
+) -> Iterator[tuple[Engine, Engine]]:
+    """Engines A and B on the same database; A deployed ``report`` with a daily and an hourly
+    schedule from 10:00 (B reads the definition from the store)."""
+    hourly = ScheduleDef(DueRule(1, DueUnit.HOURS), TEN, "Hourly")
+    with Engine(url, clock=clock) as first, Engine(url, clock=clock) as second:
+        first.deploy(scheduled_definition(tmp_path, DAILY, hourly))
+        yield first, second
+
+
+def test_C1_two_engines_ticking_fire_each_schedule_occurrence_exactly_once(
+    scheduled_engines: tuple[Engine, Engine], clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both engines see both schedules due (7 occurrences) and race to fire them: every
+    occurrence makes exactly one case, whichever engine wins it."""
+    first, second = scheduled_engines
+    clock.set(TEN + timedelta(hours=5))
+    race = BarrierAfterDueSchedules(monkeypatch, first, second)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ticks = [pool.submit(engine.tick) for engine in (first, second)]
+        fired = [item for tick in ticks for item in tick.result(timeout=PATIENCE_S)]
+    assert race.due_seen == [2, 2]
+    hourly = [TEN + timedelta(hours=h) for h in range(6)]
+    assert sorted((f.fire_at, first.case(f.case_ref).title) for f in fired) == sorted(
+        [(TEN, "Morning check")] + [(at, "Hourly") for at in hourly]
+    )
+    refs = sorted(f.case_ref for f in fired)
+    assert len(set(refs)) == 7
+    cases = dump_tables(first)["cases"]
+    assert sorted(c["ref"] for c in cases) == refs
+    assert all(c["created_how"] == "schedule" for c in cases)
+    with second.store.transaction() as tx:
+        next_at = [s.next_at for s in tx.schedules_of("report")]
+    assert next_at == [TEN + timedelta(days=1), TEN + timedelta(hours=6)]
+    assert first.tick() == [] and second.tick() == []
+
+
+def test_C1_an_occurrence_fired_by_one_engine_is_not_fired_by_the_other(
+    scheduled_engines: tuple[Engine, Engine], clock: ManualClock
+) -> None:
+    first, second = scheduled_engines
+    clock.set(TEN)
+    assert sorted(f.fire_at for f in second.tick()) == [TEN, TEN]
+    assert first.tick() == []
+    clock.set(TEN + timedelta(hours=1))
+    assert [(f.fire_at, f.case_ref) for f in first.tick()] == [(clock.now(), "C-3")]
+    assert second.tick() == []

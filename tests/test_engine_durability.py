@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from store_dump import Dump, dump_tables
+from test_engine_schedules import DAILY, TEN, scheduled_definition
 
 from engine import CaseStatus, DefinitionError, Engine, HoldKind, ManualClock
 from engine.runtime.flow import HEADER_KEY, runner_for
@@ -308,3 +309,28 @@ def test_definitions_are_stored_once_per_version(
         assert newer.version == 2
         older = restarted.create_case("claim", by="ann", version=1, submit=True)
         assert older.version == 1
+
+
+@pytest.mark.parametrize("method", ["advance_schedule", "insert_case", "update_case"])
+def test_C1_schedule_occurrence_crashed_mid_way_fires_once_on_the_next_tick(
+    url: str, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """Two occurrences due; the second one's transaction crashes: the first case stays
+    (each occurrence has its own transaction), the schedule still points at the second
+    occurrence, and the next tick (of a restarted engine) makes its case, once."""
+    with Engine(url, clock=clock) as engine:
+        engine.deploy(scheduled_definition(tmp_path, DAILY))
+        clock.set(TEN + timedelta(days=1))
+        with monkeypatch.context() as patch:
+            crash_after(patch, method, on_call=2)
+            with pytest.raises(RuntimeError, match=CRASH):
+                engine.tick()
+    with Engine(url, clock=clock) as restarted:
+        after_crash = dump_tables(restarted)
+        assert [c["ref"] for c in after_crash["cases"]] == ["C-1"]
+        assert [s["next_at"] for s in after_crash["schedules"]] == [TEN + timedelta(days=1)]
+        fired = restarted.tick()
+        assert [(f.case_ref, f.fire_at) for f in fired] == [("C-2", TEN + timedelta(days=1))]
+        assert restarted.case("C-2").original_request_at == TEN + timedelta(days=1)
+        assert restarted.tick() == []
+        assert len(dump_tables(restarted)["cases"]) == 2

@@ -175,3 +175,44 @@ def test_warnings_are_sorted_by_position() -> None:
     found = warnings(text)
     assert [p.code for p in found] == ["W006", "W007", "W005", "W001"]
     assert [p.line for p in found] == sorted(p.line or 0 for p in found)
+
+
+def test_C1_schedule_more_often_than_hourly() -> None:
+    text = HEAD + (
+        "schedules:\n"
+        "  - {every: 59m, first: 2026-03-02T08:00:00Z}\n"
+        "  - {every: 1h, first: 2026-03-02T08:00:00Z}\n"
+        "  - {every: 1d, first: 2026-03-02T08:00:00Z}\n"
+    )
+    [found] = warnings(text + STAGES)
+    assert (found.code, found.line, found.column, found.path) == (
+        "W012",
+        5,
+        13,
+        "schedules[0].every",
+    )
+    assert "every 59m: more than 24 cases a day" in found.message
+
+
+def test_C1_two_schedules_at_the_same_times() -> None:
+    text = HEAD + (
+        "schedules:\n"
+        "  - {every: 1d, first: 2026-03-02T08:00:00Z, title: A}\n"
+        "  - {every: 24h, first: '2026-03-02T09:00:00+01:00', title: B}\n"
+        "  - {every: 1d, first: 2026-03-02T08:01:00Z}\n"
+        "  - {every: 2d, first: 2026-03-02T08:00:00Z}\n"
+    )
+    [found] = warnings(text + STAGES)
+    assert (found.code, found.line, found.path) == ("W013", 6, "schedules[1]")
+    assert "same 'every' and 'first' as schedule 0" in found.message
+
+
+def test_C1_V10_schedules_with_required_contacts_stay_draft() -> None:
+    text = HEAD + (
+        "required_contacts: [requester]\n"
+        "schedules:\n"
+        "  - {every: 1d, first: 2026-03-02T08:00:00Z}\n"
+    )
+    [found] = warnings(text + STAGES)
+    assert found.code == "W014" and found.path == "schedules"
+    assert "stay Draft" in found.message

@@ -17,15 +17,18 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from postgres import PostgresServer, postgres_server  # noqa: F401
 
+from engine.model import DueRule, DueUnit, ScheduleDef
 from engine.runtime.records import DefectRecord, LinkRecord
 from engine.runtime.sql_store import SqlStore, migration_config, upgrade_schema
 from engine.runtime.tables import metadata
 
-HEAD = "0002"
+HEAD = "0003"
+SHARED_ITEMS = "0002"
 INITIAL = "0001"
 INITIAL_TABLES = {"definitions", "counters", "cases", "actions", "workflows", "timers", "events"}
 SHARED_ITEM_TABLES = {"defects", "files", "links"}
-TABLES = INITIAL_TABLES | SHARED_ITEM_TABLES
+SCHEDULE_TABLES = {"schedules"}
+TABLES = INITIAL_TABLES | SHARED_ITEM_TABLES | SCHEDULE_TABLES
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -60,8 +63,13 @@ def versions_of(engine: sa.Engine) -> list[str]:
 def test_the_revisions_form_one_line_from_the_initial_one() -> None:
     scripts = ScriptDirectory.from_config(migration_config())
     assert scripts.get_heads() == [HEAD]
-    assert [script.revision for script in scripts.walk_revisions()] == [HEAD, INITIAL]
-    assert scripts.get_revision(HEAD).down_revision == INITIAL
+    assert [script.revision for script in scripts.walk_revisions()] == [
+        HEAD,
+        SHARED_ITEMS,
+        INITIAL,
+    ]
+    assert scripts.get_revision(HEAD).down_revision == SHARED_ITEMS
+    assert scripts.get_revision(SHARED_ITEMS).down_revision == INITIAL
 
 
 def test_migrating_an_empty_database_gives_exactly_the_metadata(migrated: SqlStore) -> None:
@@ -207,6 +215,46 @@ def test_downgrading_0002_drops_only_its_tables_and_keeps_the_data(empty_url: st
         engine.dispose()
 
 
+def test_C1_upgrading_0002_with_data_to_0003_adds_working_schedules(empty_url: str) -> None:
+    _upgrade(empty_url, INITIAL)
+    _fill_initial_schema(empty_url)
+    _upgrade(empty_url, SHARED_ITEMS)
+    probe = sa.create_engine(empty_url, poolclass=sa.NullPool)
+    try:
+        assert "schedules" not in sa.inspect(probe).get_table_names()
+        before = _initial_rows(probe)
+        with SqlStore(empty_url) as store:  # opening the store upgrades to the head
+            assert versions_of(store.engine) == [HEAD]
+            assert schema_differences(store.engine) == []
+            daily = ScheduleDef(DueRule(1, DueUnit.DAYS), T0, "Daily check")
+            with store.transaction() as tx:
+                [stored] = tx.register_schedules("claims", 1, [daily])
+                assert tx.due_schedules(T0) == [stored]
+                assert stored.every_seconds == 86_400 and stored.active
+        assert _initial_rows(probe) == before
+    finally:
+        probe.dispose()
+
+
+def test_C1_downgrading_0003_drops_only_the_schedules(empty_url: str) -> None:
+    _upgrade(empty_url, INITIAL)
+    _fill_initial_schema(empty_url)
+    _upgrade(empty_url, HEAD)
+    engine = sa.create_engine(empty_url, poolclass=sa.NullPool)
+    try:
+        before = _initial_rows(engine)
+        with engine.begin() as connection:
+            command.downgrade(migration_config(connection), SHARED_ITEMS)
+        assert versions_of(engine) == [SHARED_ITEMS]
+        names = set(sa.inspect(engine).get_table_names())
+        assert names == INITIAL_TABLES | SHARED_ITEM_TABLES | {"alembic_version"}
+        assert _initial_rows(engine) == before
+        _upgrade(empty_url, HEAD)
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()
+
+
 def test_the_command_line_path_needs_a_url() -> None:
     with pytest.raises(RuntimeError, match="sqlalchemy.url"):
         command.upgrade(migration_config(), "head")
@@ -225,6 +273,7 @@ def test_offline_mode_prints_the_schema_sql(dialect: str) -> None:
     assert "DEFERRABLE INITIALLY DEFERRED" in sql
     assert "CREATE INDEX ix_defects_root_ref_id ON defects (root_ref, id)" in sql
     assert "CREATE INDEX ix_links_target_ref_id ON links (target_ref, id)" in sql
+    assert "CREATE INDEX ix_schedules_due ON schedules (active, next_at)" in sql
     assert f"UPDATE alembic_version SET version_num='{HEAD}' WHERE" in sql
     assert f"INSERT INTO alembic_version (version_num) VALUES ('{INITIAL}')" in sql
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from engine.builder.schema import SCHEMA_PATH, schema, schema_problems
 from engine.builder.yaml_source import load_yaml
 from engine.errors import Problem
-from engine.model import ActionDef, CaseSettings, EmailRoute, ProcessModel, StageDef
+from engine.model import ActionDef, CaseSettings, EmailRoute, ProcessModel, ScheduleDef, StageDef
 
 DATA = Path(__file__).parent / "data" / "yaml"
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +56,8 @@ def test_schema_is_read_from_the_repository_file() -> None:
 
 def test_every_object_refuses_unknown_keys_and_documents_every_property() -> None:
     objects = walk(schema())
-    assert len(objects) == 7  # top level, calendar, hours, stage, action, email route, data field
+    # top level, calendar, hours, stage, action, email route, schedule, data field
+    assert len(objects) == 8
     for where, node in objects:
         assert node.get("additionalProperties") is False, where
         for name, prop in node["properties"].items():
@@ -80,6 +81,7 @@ def test_schema_covers_every_model_setting() -> None:
     assert {f.name for f in dataclasses.fields(EmailRoute)} == set(
         defs["email_route"]["properties"]
     )
+    assert {f.name for f in dataclasses.fields(ScheduleDef)} == set(defs["schedule"]["properties"])
 
 
 def test_schema_defaults_match_the_model_defaults() -> None:
@@ -261,3 +263,40 @@ def test_problems_are_sorted_by_position() -> None:
     found = problems("stages: x\nversion: 0\nid: X\nname: 1\n")
     assert [p.line for p in found] == sorted(p.line or 0 for p in found)
     assert len(found) == 4
+
+
+# -- schedules (C1) ------------------------------------------------------------------------------
+
+
+def test_C1_schedules_schema_requires_every_and_first_and_knows_only_its_keys() -> None:
+    schedule = schema()["$defs"]["schedule"]
+    assert schedule["required"] == ["every", "first"]
+    assert schedule["properties"]["every"]["$ref"] == "#/$defs/duration"
+    text = (
+        HEAD
+        + (
+            "schedules:\n"
+            "  - {every: 1d, first: 2026-03-02T08:00:00Z, title: Daily}\n"
+            "  - {first: 2026-03-02T08:00:00Z, titel: x}\n"
+            "  - {every: 1d, first: [2026]}\n"
+            "  - daily\n"
+        )
+        + STAGES
+    )
+    found = problems(text)
+    assert [(p.line, p.path, p.code) for p in found] == [
+        (6, "schedules[1]", "S002"),
+        (6, "schedules[1].titel", "S001"),
+        (7, "schedules[2].first", "S003"),
+        (8, "schedules[3]", "S003"),
+    ]
+    assert "missing required key 'every'" in found[0].message
+    assert "did you mean 'title'?" in found[1].message
+
+
+def test_C1_yaml_timestamps_pass_the_schema_as_text() -> None:
+    text = HEAD + (
+        "schedules:\n  - {every: 1d, first: 2026-03-02T08:00:00Z}\n"
+        "  - {every: 1d, first: '2026-03-06T16:00:00+01:00'}\n"
+    )
+    assert problems(text + STAGES) == []

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401
 
 from engine.errors import ConcurrencyConflict
+from engine.model import DueRule, DueUnit, ScheduleDef
 from engine.runtime.records import (
     FAULT_PARTIES,
     ActionRecord,
@@ -28,6 +29,7 @@ from engine.runtime.records import (
     EventRecord,
     FileRecord,
     LinkRecord,
+    ScheduleRecord,
     TimerRecord,
 )
 from engine.runtime.sql_store import SqlStore
@@ -647,6 +649,125 @@ def test_a_stored_timer_cannot_be_added_again(seeded: SqlStore) -> None:
             tx.add_timer(timer)
 
 
+# -- schedules (C1) --------------------------------------------------------------------------
+DAILY = ScheduleDef(DueRule(1, DueUnit.DAYS), T0, "Daily check")
+HOURLY = ScheduleDef(DueRule(90, DueUnit.MINUTES), (T0 + timedelta(hours=1)).astimezone(BRUSSELS))
+
+
+def _register(
+    store: SqlStore, process: str, version: int, *schedules: ScheduleDef
+) -> list[ScheduleRecord]:
+    """Deploy ``process`` ``version`` (when new) and register its schedules, in one transaction."""
+    with store.transaction() as tx:
+        if tx.get_definition(process, version) is None:
+            tx.add_definition(definition(process, version))
+        return tx.register_schedules(process, version, schedules)
+
+
+def test_C1_schedules_are_stored_in_list_order_in_utc(store: SqlStore) -> None:
+    daily, hourly = _register(store, "claims", 1, DAILY, HOURLY)
+    assert daily == ScheduleRecord(
+        "claims", 1, 0, T0, 86_400, "Daily check", active=True, id=daily.id
+    )
+    assert hourly == ScheduleRecord(
+        "claims", 1, 1, T0 + timedelta(hours=1), 5_400, None, active=True, id=hourly.id
+    )
+    assert daily.id is not None and hourly.id is not None and daily.id != hourly.id
+    with store.transaction() as tx:
+        assert tx.schedules_of("claims") == [daily, hourly]
+        assert tx.get_schedule(hourly.id) == hourly
+        assert_utc(tx.get_schedule(hourly.id))
+        assert tx.get_schedule(999_999) is None
+        assert tx.schedules_of("ghost") == []
+
+
+def test_C1_registering_a_version_again_changes_nothing(store: SqlStore) -> None:
+    first = _register(store, "claims", 1, DAILY)
+    with store.transaction() as tx:
+        assert first[0].id is not None
+        assert tx.advance_schedule(first[0].id, T0, T0 + timedelta(days=1))
+    moved = dataclasses.replace(first[0], next_at=T0 + timedelta(days=1))
+    # a second engine deploying the same version, even with another list: no duplicate, no reset
+    assert _register(store, "claims", 1, DAILY, HOURLY) == [moved]
+    assert _register(store, "claims", 1) == [moved]
+    assert run(store, lambda tx: tx.schedules_of("claims")) == [moved]
+
+
+def test_C1_a_new_version_stops_the_schedules_of_the_older_ones(store: SqlStore) -> None:
+    [v1] = _register(store, "claims", 1, DAILY)
+    [v2] = _register(store, "claims", 2, HOURLY)
+    assert v2.active and v2.version == 2
+    with store.transaction() as tx:
+        assert [(s.version, s.active) for s in tx.schedules_of("claims")] == [(1, False), (2, True)]
+        assert tx.due_schedules(T0 + timedelta(days=9)) == [v2]
+        assert v1.id is not None
+        assert tx.advance_schedule(v1.id, T0, T0 + timedelta(days=1)) is False
+    # redeploying the old version does not bring its schedules back
+    assert [s.active for s in _register(store, "claims", 1, DAILY)] == [False]
+    # a version without schedules stops the ones before it too
+    assert _register(store, "claims", 3) == []
+    assert [s.active for s in run(store, lambda tx: tx.schedules_of("claims"))] == [False, False]
+    # other processes are left alone
+    [other] = _register(store, "other", 1, DAILY)
+    assert other.active and run(store, lambda tx: tx.due_schedules(T0)) == [other]
+
+
+def test_C1_an_older_version_deployed_late_stays_inactive(store: SqlStore) -> None:
+    [newer] = _register(store, "claims", 2, DAILY)
+    [older] = _register(store, "claims", 1, HOURLY)
+    assert newer.active and not older.active
+    assert run(store, lambda tx: tx.due_schedules(T0 + timedelta(days=1))) == [newer]
+
+
+def test_C1_due_schedules_are_active_ones_due_at_now_oldest_first(store: SqlStore) -> None:
+    daily, hourly = _register(store, "claims", 1, DAILY, HOURLY)
+    [other] = _register(store, "other", 1, HOURLY)
+    with store.transaction() as tx:
+        assert tx.due_schedules(T0 - timedelta(microseconds=1)) == []
+        assert tx.due_schedules(T0) == [daily]  # inclusive
+        later = (T0 + timedelta(hours=1)).astimezone(BRUSSELS)
+        assert tx.due_schedules(later) == [daily, hourly, other]  # next_at, then id
+        assert tx.due_schedules(later, limit=2) == [daily, hourly]
+
+
+def test_C1_advancing_a_schedule_is_a_compare_and_set(store: SqlStore) -> None:
+    [daily] = _register(store, "claims", 1, DAILY)
+    assert daily.id is not None
+    tomorrow = T0 + timedelta(days=1)
+    with store.transaction() as tx:
+        assert tx.advance_schedule(daily.id, T0.astimezone(BRUSSELS), tomorrow) is True
+        assert tx.advance_schedule(daily.id, T0, tomorrow) is False  # already moved on
+        assert tx.advance_schedule(999_999, T0, tomorrow) is False
+        assert tx.due_schedules(T0 + timedelta(hours=23)) == []
+    with store.transaction() as tx:
+        assert tx.advance_schedule(daily.id, T0 + timedelta(seconds=1), tomorrow) is False
+        stored = tx.get_schedule(daily.id)
+        assert stored is not None and stored.next_at == tomorrow and stored.next_at.tzinfo is UTC
+    with pytest.raises(Boom), store.transaction() as tx:
+        assert tx.advance_schedule(daily.id, tomorrow, tomorrow + timedelta(days=1))
+        raise Boom
+    assert run(store, lambda tx: tx.get_schedule(daily.id or 0)) == stored  # rolled back
+
+
+def test_C1_schedules_of_an_undeployed_definition_are_refused(store: SqlStore) -> None:
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.register_schedules("ghost", 1, [DAILY])
+    assert run(store, lambda tx: tx.schedules_of("ghost")) == []
+
+
+@pytest.mark.parametrize("every", [DueRule(0, DueUnit.MINUTES), DueRule(-1, DueUnit.HOURS)])
+def test_C1_a_schedule_period_must_be_positive(store: SqlStore, every: DueRule) -> None:
+    with pytest.raises(sa.exc.IntegrityError):
+        _register(store, "claims", 1, ScheduleDef(every, T0))
+    assert run(store, lambda tx: tx.definition_keys()) == []
+
+
+def test_C1_a_naive_first_occurrence_is_refused(store: SqlStore) -> None:
+    naive = ScheduleDef(DueRule(1, DueUnit.DAYS), datetime(2026, 3, 2, 9, 0))
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        _register(store, "claims", 1, naive)
+
+
 # -- timeline --------------------------------------------------------------------------------
 def test_events_in_time_then_id_order_with_kind_filter(seeded: SqlStore) -> None:
     with seeded.transaction() as tx:
@@ -1002,6 +1123,7 @@ def test_rollback_leaves_every_row_identical_and_reraises(seeded: SqlStore) -> N
         tx.add_defect(_defect("C-1", category="doomed"))
         tx.add_file(_file("C-1"))
         tx.add_link(_link("C-1", "C-7"))
+        [daily, _] = tx.register_schedules("claims", 1, [DAILY, HOURLY])
     before = table_rows(seeded)
     assert all(before.values()), "every table holds a row"
     boom = Boom("stop")
@@ -1033,6 +1155,8 @@ def test_rollback_leaves_every_row_identical_and_reraises(seeded: SqlStore) -> N
         tx.add_defect(_defect("C-2"))
         tx.add_file(_file("C-2"))
         tx.add_link(_link("C-2", "C-1"))
+        assert tx.advance_schedule(daily.id or 0, T0, T0 + timedelta(days=1))
+        assert len(tx.register_schedules("claims", 2, [DAILY])) == 1  # stops version 1's
         raise boom
     assert raised.value is boom
     assert table_rows(seeded) == before
@@ -1147,6 +1271,28 @@ def test_two_engines_racing_fire_a_timer_once(url: str, seeded: SqlStore) -> Non
         for extra in stores[1:]:
             if extra is not seeded:
                 extra.close()
+
+
+def test_C1_two_engines_racing_advance_a_schedule_once(url: str, store: SqlStore) -> None:
+    [daily] = _register(store, "claims", 1, DAILY)
+    stores = _stores_for_threads(url, store, 2)
+
+    def tick(i: int) -> int:
+        fired = 0
+        with stores[i].transaction() as tx:
+            for due in tx.due_schedules(T0):
+                fired += tx.advance_schedule(due.id or 0, due.next_at, due.next_at + timedelta(1))
+        return fired
+
+    try:
+        assert sorted(_in_threads(2, tick)) == [0, 1]
+    finally:
+        for extra in stores[1:]:
+            if extra is not store:
+                extra.close()
+    assert run(store, lambda tx: tx.schedules_of("claims")) == [
+        dataclasses.replace(daily, next_at=T0 + timedelta(days=1))
+    ]
 
 
 def test_two_engines_updating_one_case_lose_no_update(url: str, seeded: SqlStore) -> None:

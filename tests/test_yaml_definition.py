@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,11 @@ from engine.builder.yaml_definition import (
     load_yaml_file,
     model_from_document,
     model_from_yaml,
+    schedule_interval,
+    schedule_start,
 )
 from engine.builder.yaml_source import load_yaml
+from engine.durations import DurationError
 from engine.errors import DefinitionError, Problem
 from engine.model import (
     ActionDef,
@@ -28,6 +31,7 @@ from engine.model import (
     EmailRoute,
     ProcessModel,
     RecordsCount,
+    ScheduleDef,
     StageDef,
     WorkingPeriod,
     office_calendar,
@@ -518,6 +522,7 @@ KEYS = st.sampled_from(
         "records_count",
         "subcases",
         "email_routes",
+        "schedules",
         "stages",
         "more_info_reasons",
         "version",
@@ -550,3 +555,104 @@ def test_any_mix_of_example_lines_loads_or_gives_definition_error(lines: list[st
         model_from_yaml("\n".join(lines), "fuzz.yaml")
     except DefinitionError as err:
         assert err.problems
+
+
+# -- schedules (C1) ------------------------------------------------------------------------------
+
+SCHEDULES = (
+    HEAD
+    + (
+        "schedules:\n"
+        "  - {every: 1d, first: 2026-03-02T08:00:00Z, title: Daily reconciliation}\n"
+        '  - {every: 7d, first: "2026-03-06T16:00:00+01:00"}\n'
+        "  - {every: PT12H, first: 2026-03-06T16:00:00-05:30}\n"
+        "  - {every: 120 minutes, first: '2026-03-02T08:00:00.250Z'}\n"
+    )
+    + STAGES
+)
+
+
+def test_C1_schedules_read_every_first_in_utc_and_title() -> None:
+    model = model_from_yaml(SCHEDULES, "d.yaml")
+    assert model.settings.schedules == (
+        ScheduleDef(
+            DueRule(1, DueUnit.DAYS), datetime(2026, 3, 2, 8, tzinfo=UTC), "Daily reconciliation"
+        ),
+        ScheduleDef(DueRule(7, DueUnit.DAYS), datetime(2026, 3, 6, 15, tzinfo=UTC)),
+        ScheduleDef(DueRule(12, DueUnit.HOURS), datetime(2026, 3, 6, 21, 30, tzinfo=UTC)),
+        ScheduleDef(DueRule(2, DueUnit.HOURS), datetime(2026, 3, 2, 8, 0, 0, 250000, tzinfo=UTC)),
+    )
+    assert all(s.first.tzinfo is UTC for s in model.settings.schedules)
+
+
+def test_C1_schedules_default_to_none() -> None:
+    assert model_from_yaml(HEAD + STAGES, "d.yaml").settings.schedules == ()
+    assert model_from_yaml(HEAD + "schedules: []\n" + STAGES, "d.yaml").settings.schedules == ()
+
+
+def test_C1_schedules_every_refusal_is_located() -> None:
+    text = (
+        HEAD
+        + (
+            "schedules:\n"
+            "  - {every: 1 working day, first: 2026-03-02T08:00:00Z}\n"  # 5
+            "  - {every: 0d, first: 2026-03-02T08:00:00Z}\n"  # 6
+            "  - {every: 2 weeks, first: 2026-03-02T08:00:00Z}\n"  # 7
+            "  - {every: 1d, first: 2026-03-02 08:00:00}\n"  # 8: naive YAML timestamp
+            "  - {every: 1d, first: '2026-03-02T08:00:00'}\n"  # 9: naive text
+            "  - {every: 1d, first: 2026-03-02}\n"  # 10: a date alone
+            "  - {every: 1d, first: '2026-03-02'}\n"  # 11: a date alone, quoted
+            "  - {every: 1d, first: soon}\n"  # 12
+            "  - {every: 1d, first: 2026-02-30T08:00:00Z}\n"  # 13: no such day
+            "  - {every: 1d, first: '0001-01-01T00:00:00+01:00'}\n"  # 14: before year 1 in UTC
+            "  - {every: 1d, first: 2026-03-02T08:00:00Z, title: ''}\n"  # 15
+            "  - {every: 1d}\n"  # 16
+            "  - {every: 24, first: 2026-03-02T08:00:00Z, colour: red}\n"  # 17
+            "  - every: 1 working hour\n"  # 18
+            "    first: 3\n"  # 19
+        )
+        + STAGES
+    )
+    found = errors(text)
+    assert [(p.line, p.column, p.path, p.code) for p in found] == [
+        (5, 13, "schedules[0].every", "E001"),
+        (6, 13, "schedules[1].every", "E001"),
+        (7, 13, "schedules[2].every", "E001"),
+        (8, 24, "schedules[3].first", "E017"),
+        (9, 24, "schedules[4].first", "E017"),
+        (10, 24, "schedules[5].first", "E017"),
+        (11, 24, "schedules[6].first", "E017"),
+        (12, 24, "schedules[7].first", "E017"),
+        (13, 24, "schedules[8].first", "E017"),
+        (14, 24, "schedules[9].first", "E017"),
+        (15, 53, "schedules[10].title", "S005"),
+        (16, 5, "schedules[11]", "S002"),
+        (17, 13, "schedules[12].every", "S003"),
+        (17, 46, "schedules[12].colour", "S001"),
+        (18, 12, "schedules[13].every", "E001"),
+        (19, 12, "schedules[13].first", "S003"),
+    ]
+    assert all(p.file == "d.yaml" for p in found)
+    messages = [p.message for p in found]
+    assert "wall-clock" in messages[0] and "drop 'working', e.g. '1d'" in messages[0]
+    assert "greater than zero" in messages[1]
+    assert "weeks are not a unit" in messages[2]
+    assert "no UTC offset" in messages[3] and "no UTC offset" in messages[4]
+    assert "a date alone" in messages[5] and "a date alone" in messages[6]
+    assert "not an ISO 8601 date-time" in messages[7]
+    assert "not an ISO 8601 date-time" in messages[8]
+    assert "out of range" in messages[9]
+    assert "missing required key 'first'" in messages[11]
+    assert "drop 'working', e.g. '1h'" in messages[14]
+
+
+def test_C1_schedule_every_and_first_helpers() -> None:
+    assert schedule_interval("P1D") == DueRule(1, DueUnit.DAYS)
+    with pytest.raises(DurationError, match="wall-clock"):
+        schedule_interval("3 working days")
+    moment = schedule_start("2026-03-06T16:00:00+01:00")
+    assert moment == datetime(2026, 3, 6, 15, tzinfo=UTC) and moment.tzinfo is UTC
+    assert schedule_start(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2026, 1, 1, tzinfo=UTC)
+    for bad in (datetime(2026, 1, 1), date(2026, 1, 1), "2026-01-01T00:00", "x", 3, None):
+        with pytest.raises(ValueError):
+            schedule_start(bad)

@@ -2,8 +2,8 @@
 
 The mapping is described in ``docs/bpmn-mapping.md``; :mod:`engine.builder.compiler` writes
 it. A process carrying ``caseloom:case`` in its ``bpmn:extensionElements`` is read from its
-extensions (stages, actions, settings, calendars, data fields), which are validated: every
-problem found is collected, with element id and line, into one
+extensions (stages, actions, settings, schedules, calendars, data fields), which are
+validated: every problem found is collected, with element id and line, into one
 :class:`~engine.errors.DefinitionError`.
 A plain BPMN process (no caseloom extensions) becomes a one-stage model whose actions are its
 tasks.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,8 +26,9 @@ import holidays
 from lxml import etree
 
 from engine.builder.namespaces import BPMN_NS, CASELOOM_NS, bpmn, caseloom
+from engine.builder.yaml_definition import schedule_interval, schedule_start
 from engine.calendars import format_time_range, parse_time_range
-from engine.durations import parse_due, parse_wall_duration
+from engine.durations import DurationError, parse_due, parse_wall_duration
 from engine.errors import DefinitionError, Problem, ProblemCollector
 from engine.expressions import ExpressionError, parse_condition
 from engine.model import (
@@ -42,6 +43,7 @@ from engine.model import (
     EmailRoute,
     ProcessModel,
     RecordsCount,
+    ScheduleDef,
     StageDef,
     WorkingPeriod,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "BpmnReading",
     "format_attr",
     "format_hours",
+    "format_schedule_start",
     "read_model",
     "select_process",
 ]
@@ -185,6 +188,14 @@ def format_hours(period: WorkingPeriod) -> tuple[str, str]:
             raise ValueError(f"working hours must be whole minutes without a zone, not {value}")
     start, end = format_time_range(period.start, period.end).split("-")
     return start, end
+
+
+def format_schedule_start(moment: datetime) -> str:
+    """The ``first`` attribute of a ``caseloom:schedule``: ISO 8601 in UTC
+    (``2026-03-02T08:00:00+00:00``). Raises ValueError for a naive date-time."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a schedule's first date-time needs a UTC offset, not {moment}")
+    return moment.astimezone(UTC).isoformat()
 
 
 def format_attr(kind: AttrKind, value: Any) -> str:
@@ -573,7 +584,7 @@ class _CaseReader:
         """List settings, calendars and stage listings under ``caseloom:case``."""
         found = _CaseChildren()
         lists: dict[str, list[Any]] = {f: [] for f in SETTINGS_LISTS.values()}
-        lists.update(subcases=[], email_routes=[])
+        lists.update(subcases=[], email_routes=[], schedules=[])
         seen: dict[str, set[str]] = {}
         for child in _elements(self.case):
             local = _local(child.tag)
@@ -592,6 +603,10 @@ class _CaseReader:
                 route = self.email_route(child)
                 key = route.mailbox
                 lists["email_routes"].append(route)
+            elif local == "schedule":
+                schedule = self.schedule(child)
+                if schedule is not None:
+                    lists["schedules"].append(schedule)
             elif local == "calendar":
                 calendar = self.calendar(child)
                 key = calendar.name
@@ -618,6 +633,29 @@ class _CaseReader:
             enabled=self.typed(element, Attr("enabled", "enabled", AttrKind.BOOL), True),
             test_mode=self.typed(element, Attr("testMode", "test_mode", AttrKind.BOOL), False),
         )
+
+    def schedule(self, element: Element) -> ScheduleDef | None:
+        """A ``caseloom:schedule`` (C1); None when a value is bad (each is reported)."""
+        self.take(element, ["every", "first", "title"])
+        raw_every = self.text(element, "every", required=True)
+        raw_first = self.text(element, "first", required=True)
+        title = element.get("title")
+        every = first = None
+        if raw_every is not None:
+            try:
+                every = schedule_interval(raw_every.strip())
+            except DurationError as err:
+                self.problem(element, f"invalid every {raw_every!r}: {err.reason}")
+        if raw_first is not None:
+            try:
+                first = schedule_start(raw_first)
+            except ValueError as err:
+                self.problem(element, f"invalid first {raw_first!r}: {err}")
+        if title == "":
+            self.problem(element, "the title of a caseloom:schedule must not be empty")
+        if every is None or first is None or title == "":
+            return None
+        return ScheduleDef(every=every, first=first, title=title)
 
     def data_field(self, element: Element) -> DataField:
         """A ``caseloom:dataField`` (V16); bad values are reported, defaults stand in."""

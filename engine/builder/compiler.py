@@ -5,7 +5,8 @@ The mapping (documented in ``docs/bpmn-mapping.md``, read back by
 
 * one ``bpmn:definitions`` holding one executable ``bpmn:process`` (id = model id, name =
   model name) whose ``extensionElements`` carry ``caseloom:case`` (version, context, every
-  case setting, calendars, data fields (``caseloom:dataField``) and the stage listing);
+  case setting, schedules (``caseloom:schedule``), calendars, data fields
+  (``caseloom:dataField``) and the stage listing);
 * a flat flow: start event, then per stage an exclusive *entry* gateway ``Stage_<n>_entry``
   whose conditional flow enters the stage and whose default flow skips to the exclusive
   *exit* gateway ``Stage_<n>_exit``; inside, the flow actions in order, or between the
@@ -34,6 +35,7 @@ from engine.builder.bpmn_model import (
     AttrKind,
     format_attr,
     format_hours,
+    format_schedule_start,
 )
 from engine.builder.layout import (
     XML_NAMESPACES,
@@ -74,8 +76,8 @@ def compile_model(model: ProcessModel) -> bytes:
 
     Raises ValueError when the model id is not a valid XML id (the process id must be the
     model id) or clashes with a generated id (``StartEvent``...), when two actions share an
-    id, for working hours that are not whole minutes, or when a text holds characters XML
-    cannot carry (control characters).
+    id, for working hours that are not whole minutes, for a schedule whose ``first`` has no
+    UTC offset, or when a text holds characters XML cannot carry (control characters).
     """
     if not _NCNAME.match(model.id):
         raise ValueError(f"process id {model.id!r} is not a valid BPMN/XML id")
@@ -135,6 +137,15 @@ def _case_extension(model: ProcessModel, flow: _Flow) -> etree._Element:
             enabled=_bool(route.enabled),
             testMode=_bool(route.test_mode),
         )
+    for schedule in settings.schedules:
+        element = etree.SubElement(
+            case,
+            caseloom("schedule"),
+            every=schedule.every.text,
+            first=format_schedule_start(schedule.first),
+        )
+        if schedule.title is not None:
+            element.set("title", schedule.title)
     for calendar in model.calendars:
         case.append(_calendar(calendar))
     for data_field in model.data_fields:

@@ -17,13 +17,17 @@ W008    a working-time duration without a ``calendar`` (counted as wall-clock ti
 W009    ``parallel: true`` on a stage with fewer than two actions in the flow
 W010    overlapping working hours on a day of a calendar
 W011    an action due rule longer than the case's own
+W012    a schedule repeating more often than hourly (C1): many cases a day
+W013    two schedules with the same ``every`` and ``first`` (C1): two cases each time
+W014    schedules on a process with ``required_contacts`` (C1, V10): scheduled cases have no
+        contacts, so they cannot be submitted and stay Draft
 ======  ===========================================================================
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import time
+from datetime import datetime, time
 
 from engine.builder.yaml_source import YamlDocument, YamlPath
 from engine.errors import Problem
@@ -33,6 +37,8 @@ from engine.model import WEEKDAYS, CalendarDef, DueRule, ProcessModel
 __all__ = ["lint"]
 
 _MIDNIGHT_END = 24 * 60
+_FREQUENT_MINUTES = 60
+"""A schedule repeating in less than this many minutes gets W012."""
 
 
 def lint(model: ProcessModel, doc: YamlDocument | None = None, file: str = "") -> list[Problem]:
@@ -59,6 +65,7 @@ class _Linter:
     def run(self) -> None:
         self.stages()
         self.settings()
+        self.schedules()
         self.calendars()
 
     # -- stages and actions ------------------------------------------------------------------
@@ -155,6 +162,38 @@ class _Linter:
                     key,
                     at_key=True,
                 )
+
+    # -- schedules (C1) ----------------------------------------------------------------------
+    def schedules(self) -> None:
+        first_at: dict[tuple[int, datetime], int] = {}
+        for i, schedule in enumerate(self.model.settings.schedules):
+            path: YamlPath = ("schedules", i)
+            minutes = schedule.every.total_minutes
+            if minutes < _FREQUENT_MINUTES:
+                self.warn(
+                    "W012",
+                    f"schedule {i} creates a case every {schedule.every.text}: more than "
+                    f"{24 * 60 // _FREQUENT_MINUTES} cases a day",
+                    path + ("every",),
+                )
+            key = (minutes, schedule.first)
+            if key in first_at:
+                self.warn(
+                    "W013",
+                    f"schedule {i} has the same 'every' and 'first' as schedule "
+                    f"{first_at[key]}: each time two cases are created",
+                    path,
+                )
+            else:
+                first_at[key] = i
+        if self.model.settings.schedules and self.model.settings.required_contacts:
+            self.warn(
+                "W014",
+                "the process has 'schedules' and 'required_contacts': scheduled cases have no "
+                "contacts, so they cannot be submitted and stay Draft (V10)",
+                ("schedules",),
+                at_key=True,
+            )
 
     # -- calendars ---------------------------------------------------------------------------
     def calendars(self) -> None:

@@ -42,6 +42,11 @@ def _settings_lines(model: ProcessModel) -> list[str]:
         state = "enabled" if route.enabled else "disabled"
         test = ", test mode" if route.test_mode else ""
         lines.append(f"mailbox {route.mailbox} ({state}{test})")
+    for schedule in s.schedules:
+        title = f": {schedule.title}" if schedule.title else ""
+        lines.append(
+            f"new case every {schedule.every.text} from {schedule.first.isoformat()}{title}"
+        )
     return lines
 
 

@@ -9,7 +9,8 @@ collected with its line, column and YAML path, and raised at once as one
 Problem codes of the checks here (``E0xx``):
 
 ======  ===========================================================================
-E001    a duration that cannot be read (``due``, an action's ``due``, ``feedback_window``)
+E001    a duration that cannot be read (``due``, an action's ``due``, ``feedback_window``,
+        a schedule's ``every``), or a "working" one where only wall-clock time is meant
 E002    a condition that does not parse or uses syntax that is not allowed
 E003    ``calendar`` names no calendar
 E004    a working-hours range that cannot be read, or a calendar with no working hours
@@ -25,6 +26,7 @@ E013    a ``subcase`` step whose process is not listed in ``subcases`` (SC5)
 E014    the same entry twice in a list (reasons, mailboxes, sub-cases, categories, contacts)
 E015    a ``subcase`` step that is out of the flow or a robot step
 E016    a data field name used twice (V16)
+E017    a schedule's ``first`` that is not a date-time with a UTC offset (C1)
 ======  ===========================================================================
 """
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from os import PathLike
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,6 +58,7 @@ from engine.model import (
     EmailRoute,
     ProcessModel,
     RecordsCount,
+    ScheduleDef,
     StageDef,
     WorkingPeriod,
     office_calendar,
@@ -69,6 +72,8 @@ __all__ = [
     "load_yaml_file",
     "model_from_document",
     "model_from_yaml",
+    "schedule_interval",
+    "schedule_start",
 ]
 
 
@@ -126,6 +131,61 @@ def calendar_from_yaml(name: str, body: dict[str, Any]) -> CalendarDef:
     definition's is built (no ``hours``: the office's). Raises :class:`ValueError` for a
     working-hours range that cannot be read (:func:`check_calendar` reports it)."""
     return _calendar(name, body)
+
+
+def schedule_interval(text: str) -> DueRule:
+    """The rule of a schedule's ``every`` (C1): a wall-clock duration such as ``1d``.
+
+    Raises :class:`~engine.durations.DurationError` (a :class:`ValueError`) for what
+    :func:`~engine.durations.parse_due` refuses (zero included) and for a "working" rule:
+    schedules repeat in wall-clock time.
+    """
+    rule = parse_due(text)
+    if rule.working:
+        wall = DueRule(rule.amount, rule.unit).text
+        raise DurationError(
+            text,
+            "schedules repeat in wall-clock time (1d is 24 hours, weekends included); "
+            f"drop 'working', e.g. '{wall}'",
+        )
+    return rule
+
+
+def schedule_start(value: object) -> datetime:
+    """The instant a schedule's ``first`` names, in UTC (C1).
+
+    ``value`` is what YAML read: a date-time, or a text in ISO 8601 (``2026-03-02T08:00:00Z``,
+    ``2026-03-06T16:00:00+01:00``). Raises :class:`ValueError`, saying what to write instead,
+    for anything else: a date alone, a date-time without a UTC offset, a text that is not a
+    date-time, or an instant outside the years datetimes can hold once in UTC.
+    """
+    example = "e.g. 2026-03-02T08:00:00Z or '2026-03-06T16:00:00+01:00'"
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        raise ValueError(
+            f"{value.isoformat()} is a date alone: add a time and a UTC offset, {example}"
+        )
+    elif isinstance(value, str):
+        if _iso_date(value.strip()) is not None:
+            raise ValueError(f"{value!r} is a date alone: add a time and a UTC offset, {example}")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an ISO 8601 date-time: write one with a UTC offset, {example}"
+            ) from None
+    else:
+        raise ValueError(f"expected a date-time, {example}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(
+            f"{moment.isoformat()} has no UTC offset: add one ('Z' for UTC, or "
+            f"'+01:00' ...), {example}"
+        )
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is out of range once in UTC") from None
 
 
 def humanise(action_id: str) -> str:
@@ -188,6 +248,7 @@ class _Checker:
             (i, _mapping(item).get("name")) for i, item in _items(self.data.get("data_fields"))
         ]
         self.duplicates(("data_fields",), fields, "data field name", suffix=("name",), code="E016")
+        self.schedules()
         return self.problems
 
     # -- durations ---------------------------------------------------------------------------
@@ -208,6 +269,26 @@ class _Checker:
             for a, action in _items(_mapping(stage).get("actions")):
                 path: YamlPath = ("stages", s, "actions", a, "due")
                 self.duration(path, _mapping(action).get("due"))
+
+    # -- schedules (C1) ----------------------------------------------------------------------
+    def schedules(self) -> None:
+        for i, entry in _items(self.data.get("schedules")):
+            schedule = _mapping(entry)
+            path: YamlPath = ("schedules", i)
+            every = schedule.get("every")
+            if isinstance(every, str):
+                self.schedule_every(path + ("every",), every)
+            if "first" in schedule and isinstance(schedule["first"], (str, date)):
+                try:
+                    schedule_start(schedule["first"])
+                except ValueError as err:
+                    self.add(f"invalid schedule start: {err}", path + ("first",), "E017")
+
+    def schedule_every(self, path: YamlPath, every: str) -> None:
+        try:
+            schedule_interval(every)
+        except DurationError as err:
+            self.add(str(err), path, "E001")
 
     # -- calendars ---------------------------------------------------------------------------
     def calendars(self) -> None:
@@ -498,7 +579,16 @@ def _settings(data: dict[str, Any]) -> CaseSettings:
         ),
         queue=data.get("queue"),
         required_contacts=tuple(data.get("required_contacts", ())),
+        schedules=tuple(_schedule(entry) for entry in data.get("schedules", ())),
         **{flag: data.get(flag, getattr(defaults, flag)) for flag in flags},
+    )
+
+
+def _schedule(data: dict[str, Any]) -> ScheduleDef:
+    return ScheduleDef(
+        every=schedule_interval(data["every"]),
+        first=schedule_start(data["first"]),
+        title=data.get("title"),
     )
 
 

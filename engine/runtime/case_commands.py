@@ -14,10 +14,16 @@ from engine.runtime.arguments import _actor, _aware, _json_data
 from engine.runtime.contacts import SUBJECT, missing_required, new_contact
 from engine.runtime.kernel import EngineCore, _Command
 from engine.runtime.lifecycle import Command, Outcome
-from engine.runtime.records import CaseRecord, EventRecord, LinkRecord
+from engine.runtime.records import CaseRecord, EventRecord, LinkRecord, ScheduleRecord
 from engine.runtime.snapshots import Case, TimerFired
 from engine.runtime.status import CaseStatus, HoldKind
 from engine.runtime.store import StoreTransaction
+
+#: Who creates the cases of a schedule (C1): their ``created_by``, owner and submitter.
+SCHEDULER = "scheduler"
+#: Most occurrences of one schedule a single ``tick()`` fires; the later missed ones wait for
+#: the next tick (nothing is skipped), so one tick after a long outage stays bounded.
+MAX_CATCH_UP = 1000
 
 
 class CaseCommands(EngineCore):
@@ -371,7 +377,8 @@ class CaseCommands(EngineCore):
 
     def tick(self) -> list[TimerFired]:
         """Fire every timer due at ``clock.now()``, each exactly once, each in its own
-        transaction (H6 wake-ups, R4 feedback windows)."""
+        transaction (H6 wake-ups, R4 feedback windows), then every due schedule occurrence
+        (C1: a new submitted case each, see :meth:`_fire_schedule`)."""
         now = self.clock.now()
         with self.store.transaction() as tx:
             due = tx.due_timers(now)
@@ -396,7 +403,53 @@ class CaseCommands(EngineCore):
                     out.details["timer"] = timer.kind
                     self._apply(cmd, out, None)
                 fired.append(TimerFired(timer.kind, case.ref, timer.fire_at, now, case.status))
+        with self.store.transaction() as tx:
+            schedules = tx.due_schedules(now)
+        for schedule in schedules:
+            fired.extend(self._fire_schedule(schedule, now))
         return fired
+
+    def _fire_schedule(self, schedule: ScheduleRecord, now: datetime) -> list[TimerFired]:
+        """C1: each occurrence of ``schedule`` due at ``now`` not fired yet, oldest first, at
+        most :data:`MAX_CATCH_UP`: one transaction each, which moves ``next_at`` on by the
+        period (compare-and-set: an occurrence another engine fired is skipped) and creates
+        the case. Missed occurrences (the engine was down, or ``first`` was in the past) each
+        still fire once, their case's ``original_request_at`` being the occurrence."""
+        assert schedule.id is not None
+        period = timedelta(seconds=schedule.every_seconds)
+        occurrence: datetime | None = schedule.next_at
+        fired: list[TimerFired] = []
+        while occurrence is not None and occurrence <= now and len(fired) < MAX_CATCH_UP:
+            with self.store.transaction() as tx:
+                if tx.advance_schedule(schedule.id, occurrence, occurrence + period):
+                    fired.append(self._scheduled_case(tx, schedule, occurrence, now))
+                    occurrence += period
+                else:  # another engine fired it, or a new version stopped the schedule
+                    current = tx.get_schedule(schedule.id)
+                    occurrence = current.next_at if current and current.active else None
+        return fired
+
+    def _scheduled_case(
+        self, tx: StoreTransaction, schedule: ScheduleRecord, occurrence: datetime, now: datetime
+    ) -> TimerFired:
+        """The case of one schedule occurrence: submitted (To Do, SLA started; C2, C3) unless
+        the process requires contacts (V10), which a scheduled case has none of: it then stays
+        Draft for a person to complete and submit."""
+        case = self._new_case(
+            tx,
+            schedule.process,
+            by=SCHEDULER,
+            data={},
+            how="schedule",
+            title=schedule.title,
+            version=schedule.version,
+            original_request_at=occurrence,
+        )
+        cmd = _Command(self, tx, case)
+        required = cmd.definition.model.settings.required_contacts
+        if not missing_required(case.contacts, required):
+            self._submit(cmd, SCHEDULER)
+        return TimerFired("schedule", case.ref, occurrence, now, case.status)
 
     def open_case(self, ref: str, *, by: str) -> Case:
         """A person opens the case: clears ``highlighted`` (H8, V15)."""

@@ -106,16 +106,28 @@ class EngineCore:
 
     # -- definitions ---------------------------------------------------------------------
 
-    def deploy(self, source: str | Path) -> ProcessDefinition:
+    def deploy(self, source: str | Path | ProcessDefinition) -> ProcessDefinition:
         """Validate and deploy a ``.yaml``/``.bpmn`` definition; returns it.
+
+        ``source`` may also be a ``ProcessDefinition`` already loaded (e.g. by
+        ``engine.builder.loader.load_definition``): its BPMN is what is stored.
 
         The same id and version with the same content is a no-op; with other content it is
         refused (deploy a new version instead). Sub-case processes are checked when a sub-case
-        is created, so definitions may be deployed in any order.
+        is created, so definitions may be deployed in any order. The definition's schedules
+        (C1) are registered in the same transaction, once per process version (see
+        ``StoreTransaction.register_schedules``): deploying the latest version of a process
+        stops the schedules of its older versions.
         """
-        path = Path(source)
-        data = read_source(path)
-        definition = load_source(data, str(path)).definition
+        if isinstance(source, ProcessDefinition):
+            definition = source
+            name = definition.source or f"{definition.id}-v{definition.version}.bpmn"
+            data, kind = definition.bpmn, "bpmn"
+        else:
+            name = str(Path(source))
+            data = read_source(Path(source))
+            definition = load_source(data, name).definition
+            kind = "yaml" if name.lower().endswith((".yaml", ".yml")) else "bpmn"
         with self.store.transaction() as tx:
             stored = tx.get_definition(definition.id, definition.version)
             if stored is not None:
@@ -125,23 +137,29 @@ class EngineCore:
                             f"process {definition.id!r} version {definition.version} is already "
                             f"deployed (from {stored.source_name}) with different content; "
                             "deploy it as a new version",
-                            file=str(path),
+                            file=name,
                             path="version",
                             code="E-VERSION",
                         )
                     )
+                tx.register_schedules(
+                    definition.id, definition.version, definition.model.settings.schedules
+                )
                 return self._definition(tx, definition.id, definition.version)
             tx.add_definition(
                 DefinitionRecord(
                     process=definition.id,
                     version=definition.version,
                     digest=definition.digest,
-                    source_name=str(path),
-                    source_kind="yaml" if str(path).lower().endswith((".yaml", ".yml")) else "bpmn",
+                    source_name=name,
+                    source_kind=kind,
                     source=data,
                     bpmn=definition.bpmn,
                     deployed_at=self.clock.now(),
                 )
+            )
+            tx.register_schedules(
+                definition.id, definition.version, definition.model.settings.schedules
             )
         self._definitions[definition.key] = definition
         return definition

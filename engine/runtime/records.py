@@ -121,6 +121,25 @@ class TimerRecord:
 
 
 @dataclass
+class ScheduleRecord:
+    """One schedule of a deployed process version (C1 "automatically on a schedule").
+
+    ``position`` is its index in the definition's ``settings.schedules``; ``next_at`` the next
+    occurrence not fired yet (UTC); ``every_seconds`` the wall-clock period. Only the schedules
+    of the latest deployed version of a process are ``active``. ``id`` is None until stored.
+    """
+
+    process: str
+    version: int
+    position: int
+    next_at: datetime
+    every_seconds: int
+    title: str | None = None
+    active: bool = True
+    id: int | None = None
+
+
+@dataclass
 class EventRecord:
     """One timeline entry (V18): append-only.
 

@@ -115,7 +115,9 @@ class ReworkPoint:
 
 @dataclass(frozen=True)
 class TimerFired:
-    """What ``tick()`` fired: a hold wake-up (H6) or a feedback window end (R4)."""
+    """What ``tick()`` fired: a hold wake-up (H6), a feedback window end (R4), or a schedule
+    occurrence (C1, ``kind="schedule"``): then ``case_ref`` is the case it created, ``fire_at``
+    the occurrence and ``status`` the new case's (To Do; Draft when it needs contacts)."""
 
     kind: str
     case_ref: str

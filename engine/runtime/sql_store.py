@@ -39,6 +39,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from engine.errors import ConcurrencyConflict
+from engine.model import ScheduleDef
 from engine.runtime.records import (
     ActionRecord,
     CaseRecord,
@@ -47,6 +48,7 @@ from engine.runtime.records import (
     EventRecord,
     FileRecord,
     LinkRecord,
+    ScheduleRecord,
     TimerRecord,
 )
 from engine.runtime.status import CaseStatus
@@ -60,6 +62,7 @@ from engine.runtime.tables import (
     events,
     files,
     links,
+    schedules,
     timers,
     workflows,
 )
@@ -85,6 +88,7 @@ def _check_columns() -> None:
         (defects, DefectRecord),
         (files, FileRecord),
         (links, LinkRecord),
+        (schedules, ScheduleRecord),
     )
     for table, record in pairs:
         columns = sorted(column.name for column in table.columns)
@@ -103,6 +107,7 @@ _DEFINITION_SELECT = [definitions.c[item.name] for item in fields(DefinitionReco
 _DEFECT_SELECT = [defects.c[item.name] for item in fields(DefectRecord)]
 _FILE_SELECT = [files.c[item.name] for item in fields(FileRecord)]
 _LINK_SELECT = [links.c[item.name] for item in fields(LinkRecord)]
+_SCHEDULE_SELECT = [schedules.c[item.name] for item in fields(ScheduleRecord)]
 _CASE_COLUMNS = tuple(column.name for column in _CASE_SELECT)
 _CASE_VALUES = tuple(name for name in _CASE_COLUMNS if name != "ref")
 _ACTION_COLUMNS = tuple(column.name for column in _ACTION_SELECT)
@@ -209,6 +214,40 @@ _SEL_LINKS_OF = (
 )
 _SEL_LINKED_TO = (
     sa.select(*_LINK_SELECT).where(links.c.target_ref == sa.bindparam("ref")).order_by(links.c.id)
+)
+
+# schedules (C1): read once per tick, written once per occurrence
+_INS_SCHEDULE = sa.insert(schedules).returning(schedules.c.id)
+_SEL_SCHEDULES_OF = (
+    sa.select(*_SCHEDULE_SELECT)
+    .where(schedules.c.process == sa.bindparam("process"))
+    .order_by(schedules.c.version, schedules.c.position)
+)
+_SEL_SCHEDULES_OF_VERSION = _SEL_SCHEDULES_OF.where(schedules.c.version == sa.bindparam("version"))
+_SEL_SCHEDULE = sa.select(*_SCHEDULE_SELECT).where(schedules.c.id == sa.bindparam("id"))
+_DEACTIVATE_OLDER_SCHEDULES = (
+    sa.update(schedules)
+    .where(
+        schedules.c.process == sa.bindparam("w_process"),
+        schedules.c.version < sa.bindparam("w_version"),
+        schedules.c.active == sa.true(),
+    )
+    .values(active=False)
+)
+_SEL_DUE_SCHEDULES = (
+    sa.select(*_SCHEDULE_SELECT)
+    .where(schedules.c.active == sa.true(), schedules.c.next_at <= sa.bindparam("now"))
+    .order_by(schedules.c.next_at, schedules.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_ADVANCE_SCHEDULE = (
+    sa.update(schedules)
+    .where(
+        schedules.c.id == sa.bindparam("w_id"),
+        schedules.c.next_at == sa.bindparam("w_expected"),
+        schedules.c.active == sa.true(),
+    )
+    .values(next_at=sa.bindparam("w_next"))
 )
 
 
@@ -424,6 +463,7 @@ _definition_from: Callable[..., DefinitionRecord] = DefinitionRecord
 _defect_from: Callable[..., DefectRecord] = DefectRecord
 _file_from: Callable[..., FileRecord] = FileRecord
 _link_from: Callable[..., LinkRecord] = LinkRecord
+_schedule_from: Callable[..., ScheduleRecord] = ScheduleRecord
 
 
 def _new_row(record: DefectRecord | FileRecord | LinkRecord) -> dict[str, Any]:
@@ -682,6 +722,50 @@ class SqlTransaction(StoreTransaction):
 
     def mark_fired(self, timer_id: int, at: datetime) -> bool:
         return self._run(_MARK_FIRED, {"w_id": timer_id, "w_at": at}).rowcount == 1
+
+    # -- schedules (C1) ------------------------------------------------------------
+    def register_schedules(
+        self, process: str, version: int, schedules: Sequence[ScheduleDef]
+    ) -> list[ScheduleRecord]:
+        key = {"process": process, "version": version}
+        stored = [_schedule_from(*row) for row in self._run(_SEL_SCHEDULES_OF_VERSION, key)]
+        if stored:
+            return stored
+        active = version >= max(self.definition_versions(process), default=version)
+        if active:
+            self._run(_DEACTIVATE_OLDER_SCHEDULES, {"w_process": process, "w_version": version})
+        for position, schedule in enumerate(schedules):
+            record = ScheduleRecord(
+                process=process,
+                version=version,
+                position=position,
+                next_at=schedule.first,
+                every_seconds=schedule.every.total_minutes * 60,
+                title=schedule.title,
+                active=active,
+            )
+            params = {item.name: getattr(record, item.name) for item in fields(record)}
+            del params["id"]
+            record.id = int(self._run(_INS_SCHEDULE, params).scalar_one())
+            stored.append(record)
+        return stored
+
+    def schedules_of(self, process: str) -> list[ScheduleRecord]:
+        return [_schedule_from(*row) for row in self._run(_SEL_SCHEDULES_OF, {"process": process})]
+
+    def get_schedule(self, schedule_id: int) -> ScheduleRecord | None:
+        row = self._run(_SEL_SCHEDULE, {"id": schedule_id}).first()
+        return None if row is None else _schedule_from(*row)
+
+    def due_schedules(self, now: datetime, limit: int = 1000) -> list[ScheduleRecord]:
+        rows = self._run(_SEL_DUE_SCHEDULES, {"now": now, "limit": limit})
+        return [_schedule_from(*row) for row in rows]
+
+    def advance_schedule(
+        self, schedule_id: int, expected_next_at: datetime, new_next_at: datetime
+    ) -> bool:
+        params = {"w_id": schedule_id, "w_expected": expected_next_at, "w_next": new_next_at}
+        return self._run(_ADVANCE_SCHEDULE, params).rowcount == 1
 
     # -- timeline ------------------------------------------------------------------
     def append_event(self, event: EventRecord) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
+from engine.model import ScheduleDef
 from engine.runtime.records import (
     ActionRecord,
     CaseRecord,
@@ -24,6 +25,7 @@ from engine.runtime.records import (
     EventRecord,
     FileRecord,
     LinkRecord,
+    ScheduleRecord,
     TimerRecord,
 )
 
@@ -122,6 +124,41 @@ class StoreTransaction(ABC):
         """Mark a pending timer fired; False if it was already fired or cancelled (so a timer
         fires exactly once even with two engines ticking)."""
 
+    # -- schedules (C1) ------------------------------------------------------------
+    @abstractmethod
+    def register_schedules(
+        self, process: str, version: int, schedules: Sequence[ScheduleDef]
+    ) -> list[ScheduleRecord]:
+        """Store the schedules of a deployed definition version; returns its schedules.
+
+        Idempotent per ``(process, version)``: when that version already has schedules, they
+        are returned unchanged (their ``next_at`` keeps its progress). Otherwise one row per
+        schedule is added, in list order (``position``), first occurrence ``first``, period
+        ``every`` as wall-clock seconds. They are active when ``version`` is the latest
+        deployed version of the process (its definition must be added first); then the
+        schedules of the process's older versions are deactivated, also when ``schedules``
+        is empty (a new version without schedules stops the old ones)."""
+
+    @abstractmethod
+    def schedules_of(self, process: str) -> list[ScheduleRecord]:
+        """Every schedule of a process, active or not, by version then position."""
+
+    @abstractmethod
+    def get_schedule(self, schedule_id: int) -> ScheduleRecord | None: ...
+
+    @abstractmethod
+    def due_schedules(self, now: datetime, limit: int = 1000) -> list[ScheduleRecord]:
+        """Active schedules with ``next_at <= now``, by ``next_at`` then id."""
+
+    @abstractmethod
+    def advance_schedule(
+        self, schedule_id: int, expected_next_at: datetime, new_next_at: datetime
+    ) -> bool:
+        """Compare-and-set: move an active schedule's ``next_at`` from ``expected_next_at`` to
+        ``new_next_at``; False when it is no longer active or no longer at
+        ``expected_next_at`` (another engine fired that occurrence), so an occurrence fires
+        exactly once even with two engines ticking."""
+
     # -- timeline ------------------------------------------------------------------
     @abstractmethod
     def append_event(self, event: EventRecord) -> int:
@@ -184,8 +221,8 @@ class StoreTransaction(ABC):
 
 
 class Store(ABC):
-    """A database holding definitions, cases, actions, timers, timeline, workflow state and
-    the items case families share (defects, files, links)."""
+    """A database holding definitions, their schedules, cases, actions, timers, timeline,
+    workflow state and the items case families share (defects, files, links)."""
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[StoreTransaction]:

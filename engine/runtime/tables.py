@@ -283,3 +283,26 @@ links = sa.Table(
     sa.Index("ix_links_case_ref_id", "case_ref", "id"),
     sa.Index("ix_links_target_ref_id", "target_ref", "id"),
 )
+
+# -- C1: cases created on a schedule ----------------------------------------------------------
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("process", sa.String(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("next_at", UTCDateTime(), nullable=False),
+    sa.Column("every_seconds", sa.BigInteger(), nullable=False),
+    sa.Column("title", sa.Text()),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["process", "version"],
+        ["definitions.process", "definitions.version"],
+        deferrable=True,
+        initially="DEFERRED",
+    ),
+    sa.UniqueConstraint("process", "version", "position"),
+    sa.CheckConstraint("every_seconds > 0", name="every_seconds"),
+    sa.Index("ix_schedules_due", "active", "next_at"),
+)

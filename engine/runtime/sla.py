@@ -41,9 +41,11 @@ __all__ = [
     "action_due",
     "case_calendar",
     "compute_due",
+    "due_after",
     "due_state",
     "due_text",
     "is_paused",
+    "left_until",
     "override_due",
     "pause_sla",
     "resume_sla",
@@ -114,7 +116,7 @@ def pause_sla(case: CaseRecord, calendar: WorkingCalendar | None, now: datetime)
     if case.due is None or is_paused(case):
         return
     moment = require_aware(now, "now")
-    left = _left_until(case.due, calendar, moment)
+    left = left_until(case.due, calendar, moment)
     case.sla_remaining = left.total_seconds()
     case.sla_paused_at = moment
     case.due = None
@@ -131,7 +133,7 @@ def resume_sla(case: CaseRecord, calendar: WorkingCalendar | None, now: datetime
     if not is_paused(case):
         return
     moment = require_aware(now, "now")
-    case.due = _due_after(_remaining(case), calendar, moment)
+    case.due = due_after(_remaining(case), calendar, moment)
     case.sla_paused_at = None
     case.sla_remaining = None
 
@@ -148,7 +150,7 @@ def time_left(
         return _remaining(case)
     if case.due is None:
         return None
-    return _left_until(case.due, calendar, require_aware(now, "now"))
+    return left_until(case.due, calendar, require_aware(now, "now"))
 
 
 def due_state(case: CaseRecord, calendar: WorkingCalendar | None, now: datetime) -> str | None:
@@ -203,7 +205,7 @@ def override_due(
     target = require_aware(due, "due")
     moment = require_aware(now, "now")
     if is_paused(case):
-        case.sla_remaining = _left_until(target, calendar, moment).total_seconds()
+        case.sla_remaining = left_until(target, calendar, moment).total_seconds()
     else:
         case.due = target
     case.due_overridden = True
@@ -224,7 +226,7 @@ def action_due(
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _left_until(due: datetime, calendar: WorkingCalendar | None, now: datetime) -> timedelta:
+def left_until(due: datetime, calendar: WorkingCalendar | None, now: datetime) -> timedelta:
     """Signed time from ``now`` to ``due``: working time with a calendar, else elapsed."""
     if calendar is None:
         return due - now
@@ -233,8 +235,8 @@ def _left_until(due: datetime, calendar: WorkingCalendar | None, now: datetime) 
     return -calendar.working_time_between(due, now)
 
 
-def _due_after(left: timedelta, calendar: WorkingCalendar | None, now: datetime) -> datetime:
-    """The due date ``left`` (signed) after ``now``: the inverse of :func:`_left_until`."""
+def due_after(left: timedelta, calendar: WorkingCalendar | None, now: datetime) -> datetime:
+    """The due date ``left`` (signed) after ``now``: the inverse of :func:`left_until`."""
     if calendar is None:
         return now + left
     if left > _ZERO:

@@ -39,6 +39,7 @@ from typing import Any
 from engine.calendars import WorkingCalendar, due_date
 from engine.errors import Problem
 from engine.expressions import truthy
+from engine.runtime.sla import due_after, left_until
 from engine.simulation.program import (
     ActionType,
     Pool,
@@ -562,15 +563,7 @@ class Kernel:
         if case.trace is not None:
             case.trace.append((now, "hold", {"kind": spec.kind, "until": until}))
         if kind == 0 and case.proc.add_wait and not math.isnan(case.due):
-            cal = case.calendar
-            due, moment = _dt(case.due), _dt(now)
-            if cal is None:
-                left = due - moment
-            elif due >= moment:
-                left = cal.working_time_between(moment, due)
-            else:
-                left = -cal.working_time_between(due, moment)
-            case.sla_left = left
+            case.sla_left = left_until(_dt(case.due), case.calendar, _dt(now))  # H4
         self._push(until, _HOLD_END, (case, case.hold_seq))
 
     def _hold_end(self, case: CaseState, seq: int, now: float) -> None:
@@ -583,15 +576,7 @@ class Kernel:
             case.trace.append((now, "hold_end", {"kind": _HOLD_NAMES[kind]}))
         left = case.sla_left
         if left is not None:
-            cal = case.calendar
-            moment = _dt(now)
-            if cal is None:
-                due = moment + left
-            elif left > timedelta(0):
-                due = cal.add_working_time(moment, left)
-            else:
-                due = cal.subtract_working_time(moment, -left)
-            new_due = _epoch(due)
+            new_due = _epoch(due_after(left, case.calendar, _dt(now)))  # the runtime's resume
             self.log.cases.sla_paused[case.index] += new_due - case.due
             case.due = new_due
             case.sla_left = None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import CaseStatus, Engine, ManualClock, NotFound
+from engine import CaseStatus, Engine, InvalidArgument, ManualClock, NotFound
 
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
 
@@ -52,3 +52,45 @@ def test_V15_reply_highlights_and_can_be_marked_read_or_new_again(eng: Engine) -
     assert not eng.open_case(case.ref, by="bob").highlighted
     kinds = [e.kind for e in eng.timeline(case.ref)]
     assert kinds[-2:] == ["marked_read", "marked_unread"]
+
+
+@pytest.mark.parametrize(
+    ("sender", "names"),
+    [
+        ("Dana Smith <dana.smith@example.com>", ("Dana", "Smith")),
+        ('"Smith, Dana" <dana.smith@example.com>', ("Dana", "Smith")),
+        ("=?utf-8?q?Dana_Sm=C3=AFth?= <dana.smith@example.com>", ("Dana", "Smïth")),
+    ],
+)
+def test_C1_V11_sender_with_a_display_name_keeps_its_address(
+    eng: Engine, sender: str, names: tuple[str, str]
+) -> None:
+    case = eng.receive_email("claims@acme.example", sender=sender, subject="Hail")
+    [contact] = case.contacts
+    assert contact["email"] == "dana.smith@example.com"
+    assert (contact["first_name"], contact["last_name"]) == names
+    assert case.created_by == "dana.smith@example.com"
+    [event] = eng.timeline(case.ref, kinds=["email_received"])
+    assert event.by == "dana.smith@example.com" and event.details["sender"] == sender
+
+
+@pytest.mark.parametrize("sender", ["Dana Smith", "dana@", "a@x.com, b@x.com", "x@y.com\nBcc: z"])
+def test_C1_sender_that_is_not_one_address_is_refused_and_creates_nothing(
+    eng: Engine, sender: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=r"receive_email to 'claims@acme.example' refused"):
+        eng.receive_email("claims@acme.example", sender=sender)
+    assert eng.create_case("claim", by="ann").ref == "C-1"
+
+
+def test_V11_add_contact_refuses_a_bad_address_naming_the_case(eng: Engine) -> None:
+    case = eng.create_case("claim", by="ann")
+    with pytest.raises(InvalidArgument, match=r"case C-1 is Draft: add_contact refused: 'dana@'"):
+        eng.add_contact(case.ref, "dana@", by="ann")
+    added = eng.add_contact(case.ref, '"Smith, Dana" <dana@x.com>', by="ann").contacts
+    assert [(c["email"], c["first_name"], c["last_name"]) for c in added] == [
+        ("dana@x.com", "Dana", "Smith")
+    ]
+    with pytest.raises(InvalidArgument, match="create_case of 'claim' refused: contacts"):
+        eng.create_case("claim", by="ann", contacts=["jane@x.com", "<broken"])
+    assert eng.create_case("claim", by="ann").ref == "C-2"  # the refused one took no ref

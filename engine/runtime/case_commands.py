@@ -11,7 +11,7 @@ from typing import Any
 from engine.errors import InvalidArgument, InvalidTransition, NotFound, PermissionDenied
 from engine.runtime import lifecycle, sla
 from engine.runtime.arguments import _actor, _aware, _json_data
-from engine.runtime.contacts import SUBJECT, missing_required, new_contact
+from engine.runtime.contacts import SUBJECT, missing_required, new_contact, parse_address
 from engine.runtime.kernel import EngineCore, _Command
 from engine.runtime.lifecycle import Command, Outcome
 from engine.runtime.records import CaseRecord, EventRecord, LinkRecord, ScheduleRecord
@@ -55,9 +55,13 @@ class CaseCommands(EngineCore):
         by = _actor(by)
         payload = _json_data(data)
         original = _aware(original_request_at, "original_request_at")
-        people = [
-            new_contact(who, None if i == 0 else [SUBJECT]) for i, who in enumerate(contacts or [])
-        ]
+        try:
+            people = [
+                new_contact(who, None if i == 0 else [SUBJECT])
+                for i, who in enumerate(contacts or [])
+            ]
+        except InvalidArgument as err:
+            raise InvalidArgument(f"create_case of {process!r} refused: contacts: {err}") from None
         with self.store.transaction() as tx:
             case = self._new_case(
                 tx,
@@ -255,6 +259,12 @@ class CaseCommands(EngineCore):
         sender = _actor(sender, "sender")
         if not isinstance(mailbox, str) or not mailbox.strip():
             raise InvalidArgument("receive_email needs the mailbox the email was sent to")
+        try:
+            contact = new_contact(sender, None)
+            if contact["email"] is None:
+                parse_address(sender)  # a bare name is no sender: say why it is not an address
+        except InvalidArgument as err:
+            raise InvalidArgument(f"receive_email to {mailbox!r} refused: sender {err}") from None
         with self.store.transaction() as tx:
             latest: dict[str, int] = {}
             for process, version in tx.definition_keys():
@@ -274,21 +284,27 @@ class CaseCommands(EngineCore):
             case = self._new_case(
                 tx,
                 process,
-                by=sender,
+                by=contact["email"],
                 data={"test_mode": True} if test_mode else {},
                 how="email",
                 title=subject or None,
                 version=version,
             )
-            case.contacts = [new_contact(sender, None)]
+            case.contacts = [contact]
             cmd = _Command(self, tx, case)
             self._event(
                 cmd,
                 "email_received",
-                sender,
-                {"mailbox": mailbox, "subject": subject, "body": body, "test_mode": test_mode},
+                contact["email"],
+                {
+                    "mailbox": mailbox,
+                    "sender": sender,
+                    "subject": subject,
+                    "body": body,
+                    "test_mode": test_mode,
+                },
             )
-            self._submit(cmd, sender)
+            self._submit(cmd, contact["email"])
             return self._case_result(cmd)
 
     def reply(self, ref: str, *, body: str, sender: str | None = None) -> Case:

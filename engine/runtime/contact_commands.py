@@ -29,7 +29,10 @@ class ContactCommands(EngineCore):
             status = f"case {case.ref} is {case.status.value}"
             if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
                 raise InvalidTransition(f"{status}: cannot add_contact")
-            contact = new_contact(who, tags)
+            try:
+                contact = new_contact(who, tags)
+            except InvalidArgument as err:
+                raise InvalidArgument(f"{status}: add_contact refused: {err}") from None
             if any(contact_key(c) == contact_key(contact) for c in case.contacts):
                 raise InvalidArgument(
                     f"{status}: add_contact: {contact_key(contact)} is already a contact"

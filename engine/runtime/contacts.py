@@ -6,7 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
+from email.policy import default as _EMAIL_POLICY
 from typing import Any
+
+from engine.errors import InvalidArgument
 
 PRIMARY = "primary contact"
 REQUESTER = "requester"
@@ -19,7 +23,62 @@ SINGLE_HOLDER_TAGS = frozenset({PRIMARY, REQUESTER})
 #: V10: the ``required_contacts`` setting's words and the tags they require.
 REQUIRED_TAGS = {"primary": PRIMARY, "primary contact": PRIMARY, "requester": REQUESTER}
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Characters no address or name may hold (header injection, invisible text).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One parsed email address: ``display_name`` decoded (RFC 2047), ``address`` the
+    addr-spec (``dana.smith@example.com``)."""
+
+    display_name: str
+    address: str
+
+
+def looks_like_address(who: str) -> bool:
+    """Whether ``who`` is meant as an email address (it has ``@`` or ``<``), not a name."""
+    return "@" in who or "<" in who
+
+
+def parse_address(text: str) -> Mailbox:
+    """One email address with an optional display name, parsed by the standard library's
+    RFC 5322 header parser (``Dana Smith <dana@x.com>``, ``"Smith, Dana" <dana@x.com>``,
+    RFC 2047 encoded words, a bare ``dana@x.com``).
+
+    Raises :class:`InvalidArgument` for anything that is not exactly one valid address:
+    a missing local part or domain, several addresses, control characters, parser defects.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidArgument("an email address is needed")
+    shown = text if len(text) <= 200 else text[:200] + "…"
+    if _CONTROL.search(text):
+        raise InvalidArgument(f"{shown!r} is not an email address: it holds control characters")
+    try:
+        header = _EMAIL_POLICY.header_factory("From", text.strip())
+        addresses = header.addresses
+        defects = header.defects
+    except (HeaderParseError, IndexError) as err:  # IndexError: CPython's parser on 'x@'
+        raise InvalidArgument(f"{shown!r} is not an email address") from err
+    if len(addresses) != 1:
+        raise InvalidArgument(
+            f"{shown!r} is not one email address: it holds {len(addresses)} addresses"
+        )
+    [address] = addresses
+    if defects or not address.username or not address.domain:
+        raise InvalidArgument(f"{shown!r} is not an email address")
+    return Mailbox(display_name=str(address.display_name).strip(), address=address.addr_spec)
+
+
+def split_display_name(display_name: str) -> tuple[str, str]:
+    """First and last name from a display name: ``Dana Smith`` -> ("Dana", "Smith"),
+    ``Smith, Dana`` -> ("Dana", "Smith")."""
+    name = " ".join(display_name.split())
+    if "," in name:
+        last, _, first = name.partition(",")
+        return (first.strip(), last.strip())
+    first, _, last = name.partition(" ")
+    return (first, last.strip())
 
 
 def decode_name(email: str) -> tuple[str, str]:
@@ -34,13 +93,24 @@ def decode_name(email: str) -> tuple[str, str]:
 
 
 def new_contact(who: str, tags: Iterable[str] | None) -> dict[str, Any]:
-    """A contact from an email address (names decoded) or a plain name."""
+    """A contact from an email address or a plain name.
+
+    An address (anything with ``@`` or ``<``) must be exactly one valid address
+    (:func:`parse_address`, else :class:`InvalidArgument`); the names come from its display
+    name when it has one, else they are decoded from the address (V11).
+    """
     who = who.strip()
     chosen = list(DEFAULT_TAGS if tags is None else dict.fromkeys(tags))
-    if _EMAIL.match(who):
-        first, last = decode_name(who)
-        return {"email": who, "first_name": first, "last_name": last, "tags": chosen}
-    first, _, last = who.partition(" ")
+    if looks_like_address(who):
+        mailbox = parse_address(who)
+        named = mailbox.display_name and mailbox.display_name != mailbox.address
+        first, last = (
+            split_display_name(mailbox.display_name) if named else decode_name(mailbox.address)
+        )
+        return {"email": mailbox.address, "first_name": first, "last_name": last, "tags": chosen}
+    if _CONTROL.search(who):
+        raise InvalidArgument(f"{who!r} is not a name: it holds control characters")
+    first, _, last = " ".join(who.split()).partition(" ")
     return {"email": None, "first_name": first, "last_name": last.strip(), "tags": chosen}
 
 

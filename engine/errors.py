@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 
 class EngineError(Exception):
-    """Base class of every error the engine raises on purpose."""
+    """Base class of every error the engine raises on purpose.
+
+    ``str(err)`` is the whole message: for a refused command it names the case, its status and
+    the command (``case C-1 is In Progress: complete_action A-3 refused: ...``). ``detail`` is
+    the reason alone, without that context (by default the whole message).
+    """
+
+    def __init__(self, *args: object, detail: str | None = None) -> None:
+        super().__init__(*args)
+        self.detail: str = detail if detail is not None else (str(args[0]) if args else "")
 
 
 class NotFound(EngineError):
@@ -32,8 +41,12 @@ class ConcurrencyConflict(EngineError):
 
 
 class FlowError(EngineError):
-    """The flow cannot move on with the case's data, e.g. a stage condition that cannot be
-    evaluated (``amount > 1000`` with ``amount = "abc"``); the command changes nothing."""
+    """The flow cannot move on with the case's data and its definition: a condition that
+    cannot be evaluated (``amount > 1000`` with ``amount = "abc"``), an exclusive or inclusive
+    gateway none of whose conditions holds and that has no default flow, a task's data input
+    or output missing from the case data... The message names the case, its status, the
+    command refused and where the flow stopped (the stage and element by their names); the
+    command changes nothing."""
 
 
 class InvalidArgument(EngineError, ValueError):

@@ -11,6 +11,7 @@ from engine.runtime import actions as act
 from engine.runtime import lifecycle, sla
 from engine.runtime.arguments import _actor, _aware, _json_data
 from engine.runtime.kernel import EngineCore, _Command, _flow_guard
+from engine.runtime.labels import action_type_label
 from engine.runtime.lifecycle import Command
 from engine.runtime.records import ActionRecord
 from engine.runtime.snapshots import Action
@@ -105,7 +106,7 @@ class ActionCommands(EngineCore):
                 workflow = runner.loads(state)
                 with _flow_guard(case.ref, case.status, f"complete_action {action.ref}"):
                     runner.complete(workflow, action.task_id, case.data)
-                self._sync_flow(cmd, workflow)
+                    self._sync_flow(cmd, workflow)
                 cmd.tx.put_workflow(case.ref, runner.dumps(workflow, release=True))
             case.updated_by, case.updated_at = by, cmd.now
             cmd.tx.update_case(case)
@@ -157,13 +158,14 @@ class ActionCommands(EngineCore):
         due_at = _aware(due, "due")
         with self._case_command(case_ref, via_action=True) as cmd:
             tx, case = cmd.tx, cmd.case
-            lifecycle.check(case, Command.LAUNCH_ACTION, action_type)
+            model = cmd.definition.model
+            label = action_type_label(model, action_type)
+            lifecycle.check(case, Command.LAUNCH_ACTION, label)
             if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
                 raise InvalidArgument(
                     f"case {case.ref} is {case.status.value}: launch_action count must be 1 "
                     f"to 100, not {count!r}"
                 )
-            model = cmd.definition.model
             definition = model.action(action_type)
             if definition is None:
                 raise NotFound(
@@ -173,7 +175,7 @@ class ActionCommands(EngineCore):
             if not definition.manual_launch:
                 raise PermissionDenied(
                     f"case {case.ref} is {case.status.value}: launch_action refused: action "
-                    f"type {action_type!r} is not flagged manual_launch (A2)"
+                    f"{label} is not flagged manual_launch (A2)"
                 )
             if due_at is not None and due_at <= cmd.now:
                 raise InvalidArgument(

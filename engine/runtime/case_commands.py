@@ -8,11 +8,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.errors import InvalidArgument, InvalidTransition, NotFound, PermissionDenied
+from engine.errors import (
+    EngineError,
+    InvalidArgument,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
 from engine.runtime import lifecycle, sla
 from engine.runtime.arguments import _actor, _aware, _json_data
 from engine.runtime.contacts import SUBJECT, missing_required, new_contact, parse_address
-from engine.runtime.kernel import EngineCore, _Command
+from engine.runtime.kernel import EngineCore, _Command, _flow_guard, _within
 from engine.runtime.lifecycle import Command, Outcome
 from engine.runtime.records import CaseRecord, EventRecord, LinkRecord, ScheduleRecord
 from engine.runtime.snapshots import Case, TimerFired
@@ -82,11 +88,12 @@ class CaseCommands(EngineCore):
             case.contacts = people
             cmd = _Command(self, tx, case)
             if submit:
-                self._submit(cmd, by)
+                self._submit(cmd, by, what=f"create_case of {process!r}")
             return self._case_result(cmd)
 
-    def _submit(self, cmd: _Command, by: str) -> None:
-        """C2, C3, V10: submit, refused while a mandatory contact tag is missing."""
+    def _submit(self, cmd: _Command, by: str, *, what: str = "submit") -> None:
+        """C2, C3, V10: submit, refused while a mandatory contact tag is missing. ``what``
+        names the command in a refusal of the flow (its first stage cannot start...)."""
         lifecycle.check(cmd.case, Command.SUBMIT)
         missing = missing_required(
             cmd.case.contacts, cmd.definition.model.settings.required_contacts
@@ -97,7 +104,7 @@ class CaseCommands(EngineCore):
                 + " and a ".join(missing)
                 + " (V10)"
             )
-        self._apply(cmd, lifecycle.submit(cmd.case, by=by, now=cmd.now), by)
+        self._apply(cmd, lifecycle.submit(cmd.case, by=by, now=cmd.now), by, what=what)
 
     def _new_case(
         self,
@@ -304,7 +311,7 @@ class CaseCommands(EngineCore):
                     "test_mode": test_mode,
                 },
             )
-            self._submit(cmd, contact["email"])
+            self._submit(cmd, contact["email"], what=f"receive_email to {mailbox!r}")
             return self._case_result(cmd)
 
     def reply(self, ref: str, *, body: str, sender: str | None = None) -> Case:
@@ -348,9 +355,12 @@ class CaseCommands(EngineCore):
                     sender,
                     {"body": body, "sender": sender, "to_closed_case": case.ref},
                 )
-                self._apply(
-                    new_cmd, lifecycle.submit(new, by=sender or "email", now=cmd.now), sender
-                )
+                submit = lifecycle.submit(new, by=sender or "email", now=cmd.now)
+                with (
+                    _flow_guard(case.ref, case.status, "reply"),
+                    _within(f"the new case {new.ref} of process {case.process!r} cannot start"),
+                ):
+                    self._apply(new_cmd, submit, sender)
                 return self._case_result(new_cmd)
             out = lifecycle.reply(case, sender=sender, now=cmd.now)
             out.details["body"] = body
@@ -394,55 +404,82 @@ class CaseCommands(EngineCore):
     def tick(self) -> list[TimerFired]:
         """Fire every timer due at ``clock.now()``, each exactly once, each in its own
         transaction (H6 wake-ups, R4 feedback windows), then every due schedule occurrence
-        (C1: a new submitted case each, see :meth:`_fire_schedule`)."""
+        (C1: a new submitted case each, see :meth:`_fire_schedule`).
+
+        A timer or occurrence whose work is refused (an ``EngineError``: the flow cannot move
+        on, a sub-case process is not deployed...) does not fire: its transaction rolls back,
+        it stays due (the next tick tries it again) and the others still fire. The first
+        refusal is then raised (``case C-1 is Waiting: tick (hold_until timer) refused: ...``),
+        the others added to it as notes; what did fire is committed.
+        """
         now = self.clock.now()
         with self.store.transaction() as tx:
             due = tx.due_timers(now)
         fired: list[TimerFired] = []
+        refused: list[EngineError] = []
         for timer in due:
             assert timer.id is not None
-            with self.store.transaction() as tx:
-                if not tx.mark_fired(timer.id, now):
-                    continue  # another engine fired or cancelled it meanwhile
-                case = tx.get_case(timer.case_ref)
-                if case is None:
-                    continue
-                cmd = _Command(self, tx, case)
-                out: Outcome | None
-                if timer.kind == "hold_until":
-                    out = lifecycle.wake_up(case, now=now)
-                elif timer.kind == "feedback_window":
-                    out = lifecycle.close(case, now=now)
-                else:
-                    raise ValueError(f"unknown timer kind {timer.kind!r} on case {case.ref}")
-                if out is not None:
-                    out.details["timer"] = timer.kind
-                    self._apply(cmd, out, None)
-                fired.append(TimerFired(timer.kind, case.ref, timer.fire_at, now, case.status))
+            try:
+                with self.store.transaction() as tx:
+                    if not tx.mark_fired(timer.id, now):
+                        continue  # another engine fired or cancelled it meanwhile
+                    case = tx.get_case(timer.case_ref)
+                    if case is None:
+                        continue
+                    cmd = _Command(self, tx, case)
+                    out: Outcome | None
+                    if timer.kind == "hold_until":
+                        out = lifecycle.wake_up(case, now=now)
+                    elif timer.kind == "feedback_window":
+                        out = lifecycle.close(case, now=now)
+                    else:
+                        raise ValueError(f"unknown timer kind {timer.kind!r} on case {case.ref}")
+                    if out is not None:
+                        out.details["timer"] = timer.kind
+                        self._apply(cmd, out, None, what=f"tick ({timer.kind} timer)")
+                    fired.append(TimerFired(timer.kind, case.ref, timer.fire_at, now, case.status))
+            except EngineError as err:
+                refused.append(err)
         with self.store.transaction() as tx:
             schedules = tx.due_schedules(now)
         for schedule in schedules:
-            fired.extend(self._fire_schedule(schedule, now))
+            fired.extend(self._fire_schedule(schedule, now, refused))
+        if refused:
+            first, *others = refused
+            for other in others:
+                first.add_note(f"also refused: {other}")
+            raise first
         return fired
 
-    def _fire_schedule(self, schedule: ScheduleRecord, now: datetime) -> list[TimerFired]:
+    def _fire_schedule(
+        self, schedule: ScheduleRecord, now: datetime, refused: list[EngineError]
+    ) -> list[TimerFired]:
         """C1: each occurrence of ``schedule`` due at ``now`` not fired yet, oldest first, at
         most :data:`MAX_CATCH_UP`: one transaction each, which moves ``next_at`` on by the
         period (compare-and-set: an occurrence another engine fired is skipped) and creates
         the case. Missed occurrences (the engine was down, or ``first`` was in the past) each
-        still fire once, their case's ``original_request_at`` being the occurrence."""
+        still fire once, their case's ``original_request_at`` being the occurrence.
+
+        An occurrence whose case is refused (its flow cannot start) is added to ``refused``
+        and ends the catch-up: its transaction rolls back, so it and the later occurrences stay
+        due; the cases created before it are kept.
+        """
         assert schedule.id is not None
         period = timedelta(seconds=schedule.every_seconds)
         occurrence: datetime | None = schedule.next_at
         fired: list[TimerFired] = []
         while occurrence is not None and occurrence <= now and len(fired) < MAX_CATCH_UP:
-            with self.store.transaction() as tx:
-                if tx.advance_schedule(schedule.id, occurrence, occurrence + period):
-                    fired.append(self._scheduled_case(tx, schedule, occurrence, now))
-                    occurrence += period
-                else:  # another engine fired it, or a new version stopped the schedule
-                    current = tx.get_schedule(schedule.id)
-                    occurrence = current.next_at if current and current.active else None
+            try:
+                with self.store.transaction() as tx:
+                    if tx.advance_schedule(schedule.id, occurrence, occurrence + period):
+                        fired.append(self._scheduled_case(tx, schedule, occurrence, now))
+                        occurrence += period
+                    else:  # another engine fired it, or a new version stopped the schedule
+                        current = tx.get_schedule(schedule.id)
+                        occurrence = current.next_at if current and current.active else None
+            except EngineError as err:
+                refused.append(err)
+                break
         return fired
 
     def _scheduled_case(
@@ -464,7 +501,7 @@ class CaseCommands(EngineCore):
         cmd = _Command(self, tx, case)
         required = cmd.definition.model.settings.required_contacts
         if not missing_required(case.contacts, required):
-            self._submit(cmd, SCHEDULER)
+            self._submit(cmd, SCHEDULER, what=f"tick (schedule of process {schedule.process!r})")
         return TimerFired("schedule", case.ref, occurrence, now, case.status)
 
     def open_case(self, ref: str, *, by: str) -> Case:

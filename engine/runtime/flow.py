@@ -22,6 +22,12 @@ The engine façade never touches SpiffWorkflow itself; it goes through :class:`F
   runner: the caller promises not to touch it again. A later ``loads`` of exactly that text
   returns ``wf`` itself (once: it leaves the runner) instead of deserializing it again; any
   other text is deserialized as usual, so state written by another process is never shadowed.
+* **Flow problems are FlowErrors.** Whatever SpiffWorkflow raises while it runs the flow
+  (a condition that cannot be evaluated, an exclusive or inclusive gateway none of whose
+  conditions holds and that has no default flow, a data input or output missing from the case
+  data...) becomes a :class:`~engine.errors.FlowError` naming where the flow stopped the way
+  people know it: the element by its name, with its stage (``engine.runtime.labels``). The
+  workflow object is then unusable: the caller drops it (its command rolls back).
 * **Rework resets, it never loops.** :meth:`FlowRunner.reset_to_element` resets the workflow
   to the latest task of an element; inside a parallel stage it resets the whole stage from
   its entry (resetting one parallel branch corrupts SpiffWorkflow's joins).
@@ -33,6 +39,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -40,7 +47,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
@@ -48,14 +55,20 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import FlowError
 from engine.expressions import ExpressionError
 from engine.model import ProcessDefinition
+from engine.runtime.labels import element_label
 from engine.spiff_script import install_safe_engine, safe_script_engine
 
 __all__ = ["RELEASED_WORKFLOWS", "FlowRunner", "ReadyStep", "copy_data", "runner_for"]
@@ -210,7 +223,8 @@ class FlowRunner:
     def complete(self, wf: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> None:
         """Set the READY manual task's data to the full case data, run it, run engine steps.
 
-        ``ValueError`` when there is no such task or it is not a READY manual task.
+        ``ValueError`` when there is no such task or it is not a READY manual task;
+        :class:`FlowError` when the flow cannot move on (``wf`` must then be dropped).
         """
         task = self._task(wf, task_id)
         if task is None:
@@ -221,7 +235,8 @@ class FlowRunner:
                 f"{TaskState.get_name(task.state)}, not a READY manual step"
             )
         task.data = copy_data(data)
-        task.run()
+        with self._flow_problems(wf):
+            task.run()
         self._engine_steps(wf, data)
 
     def is_finished(self, wf: BpmnWorkflow) -> bool:
@@ -260,7 +275,8 @@ class FlowRunner:
         (``definition.stage_entries``), which also re-evaluates the stage condition (RW3);
         in a plain BPMN process, an element inside parallel branches resets from the
         outermost gateway that forked them. ``ValueError`` when the element was never reached
-        (or its task is no longer in the tree) or the workflow was cancelled.
+        (or its task is no longer in the tree) or the workflow was cancelled; :class:`FlowError`
+        when the flow cannot move on from there (``wf`` must then be dropped).
         """
         if wf.is_completed() and not wf.success:
             raise ValueError("a cancelled workflow cannot be reset")
@@ -274,7 +290,8 @@ class FlowRunner:
             if task is None:
                 raise ValueError(f"stage {stage} entry {entry!r} has no task to reset to")
         target = _outermost_fork(task) or task
-        wf.reset_from_task_id(target.id, data=copy_data(data))
+        with self._flow_problems(wf):
+            wf.reset_from_task_id(target.id, data=copy_data(data))
         # SpiffWorkflow keeps a finished workflow's ``completed`` flag through a reset.
         wf.completed = False
         self._engine_steps(wf, data)
@@ -333,21 +350,54 @@ class FlowRunner:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _engine_steps(wf: BpmnWorkflow, data: Mapping[str, Any]) -> None:
-        """``do_engine_steps`` with the case data injected into each task before it runs."""
+    def _engine_steps(self, wf: BpmnWorkflow, data: Mapping[str, Any]) -> None:
+        """``do_engine_steps`` with the case data injected into each task before it runs;
+        :class:`FlowError` when the flow cannot move on."""
 
         def inject(task: Any) -> None:
             task.data = copy_data(data)
 
-        try:
+        with self._flow_problems(wf):
             wf.do_engine_steps(will_complete_task=inject)
-        except WorkflowTaskException as err:
-            if isinstance(err.__cause__, ExpressionError):
-                element = getattr(getattr(err, "task", None), "task_spec", None)
-                where = f" at {element.bpmn_id}" if element is not None else ""
-                raise FlowError(f"the flow cannot move on{where}: {err.__cause__}") from err
-            raise
+
+    @contextmanager
+    def _flow_problems(self, wf: BpmnWorkflow) -> Iterator[None]:
+        """SpiffWorkflow's exceptions (and a condition the safe evaluator cannot evaluate)
+        raised while the flow runs become a :class:`FlowError` saying where and why.
+
+        Only those: any other exception is a bug and propagates as it is.
+        """
+        try:
+            yield
+        except (SpiffWorkflowException, ExpressionError) as err:
+            raise FlowError(self._flow_problem(wf, err)) from err
+
+    def _flow_problem(self, wf: BpmnWorkflow, err: SpiffWorkflowException | ExpressionError) -> str:
+        """``the flow cannot move on at <where>: <why>`` for an exception of the flow."""
+        task = _failing_task(wf, err)
+        spec = task.task_spec if task is not None else _failing_spec(err)
+        if spec is None:
+            return f"the flow cannot move on: {_reason(err, None)}"
+        element = str(getattr(spec, "bpmn_id", None) or spec.name)
+        name = getattr(spec, "bpmn_name", None)
+        stage = self._enclosing_stage(task)
+        where = element_label(self.definition, element, name, _kind(spec), stage=stage)
+        return f"the flow cannot move on at {where}: {_reason(err, spec)}"
+
+    def _enclosing_stage(self, task: Any) -> int | None:
+        """The stage of the outermost task (an embedded sub-process, a called process) that
+        ``task`` runs inside of, when ``task`` runs in a sub-workflow; else None."""
+        stage = None
+        try:
+            while task is not None and task.workflow is not task.workflow.top_workflow:
+                parent = task.workflow.parent_workflow
+                task = parent.get_task_from_id(task.workflow.parent_task_id)
+                spec = task.task_spec
+                element = str(getattr(spec, "bpmn_id", None) or spec.name)
+                stage = self.definition.task_stages.get(element, stage)
+        except SpiffWorkflowException:  # no such task any more: name no stage
+            return None
+        return stage
 
     @staticmethod
     def _task(wf: BpmnWorkflow, task_id: str) -> Any:
@@ -361,6 +411,72 @@ class FlowRunner:
             if task is not None:
                 return task
         return None
+
+
+def _failing_task(wf: BpmnWorkflow, err: Exception) -> Any:
+    """The task an exception of the flow is about: the exception's own, else the task that
+    SpiffWorkflow put in the ERROR state while running it (the one of the exception's spec
+    when it names one); None when there is none."""
+    task = getattr(err, "task", None)
+    if task is not None:
+        return task
+    spec = _failing_spec(err)
+    failed = [
+        task
+        for flow in _workflows(wf)
+        for task in flow.get_tasks(state=TaskState.ERROR)
+        if spec is None or task.task_spec is spec
+    ]
+    return failed[-1] if failed else None
+
+
+def _failing_spec(err: Exception) -> Any:
+    """The task spec an exception of the flow is about, else None."""
+    task = getattr(err, "task", None)
+    spec = getattr(task, "task_spec", None) or getattr(err, "task_spec", None)
+    # SpiffWorkflow sometimes passes its arguments the other way round (message, spec).
+    return spec if hasattr(spec, "name") else None
+
+
+def _kind(spec: Any) -> str:
+    """What kind of BPMN element a task spec runs, as a person calls it."""
+    if isinstance(spec, ExclusiveGateway | InclusiveGateway | ParallelGateway):
+        return "gateway"
+    if isinstance(spec, CatchingEvent | ThrowingEvent):
+        return "event"
+    if isinstance(spec, SubWorkflowTask):
+        return "sub-process"
+    return "task"
+
+
+def _reason(err: SpiffWorkflowException | ExpressionError, spec: Any) -> str:
+    """Why the flow stopped, in words: the condition that cannot be evaluated, the gateway
+    without a way out, the missing data input or output; else SpiffWorkflow's own message."""
+    cause = err if isinstance(err, ExpressionError) else err.__cause__
+    if isinstance(cause, ExpressionError):
+        what = "condition" if isinstance(spec, MultiChoice) or spec is None else "expression"
+        text = cause.text.strip()
+        return f"{what} {text!r} cannot be evaluated: {cause}" if text else str(cause)
+    message = str(err.args[0]).strip().rstrip(".") if err.args else type(err).__name__
+    if message.startswith("No conditions satisfied") and isinstance(spec, MultiChoice):
+        conditions = "; ".join(
+            str(getattr(condition, "args", ("?",))[0]) for condition, _name in spec.cond_task_specs
+        )
+        return f"none of its conditions holds ({conditions}) and it has no default flow"
+    if isinstance(err, WorkflowDataException):
+        if err.data_input is not None and "missing" in message.lower():
+            return f"its data input {err.data_input.bpmn_id!r} is not in the case data"
+        if err.data_output is not None and message.startswith("Missing data ou"):
+            return f"its data output {err.data_output.bpmn_id!r} is not in the case data"
+        names = [
+            f"{kind} {var.bpmn_id!r}"
+            for kind, var in (("data input", err.data_input), ("data output", err.data_output))
+            if var is not None
+        ]
+        if names:
+            message += f" ({', '.join(names)})"
+    notes = [str(note) for note in getattr(err, "notes", ()) if note]
+    return ". ".join([message, *notes])
 
 
 #: Types whose values never change: shared, not copied, by :func:`copy_data`.

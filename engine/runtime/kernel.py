@@ -19,12 +19,21 @@ from typing import Any
 
 from engine.builder.loader import load_source, read_source
 from engine.clock import Clock, SystemClock
-from engine.errors import DefinitionError, FlowError, NotFound, Problem
+from engine.errors import (
+    DefinitionError,
+    EngineError,
+    FlowError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Problem,
+)
 from engine.model import ProcessDefinition, ProcessModel
 from engine.runtime import actions as act
 from engine.runtime import rework as rw
 from engine.runtime import sla
 from engine.runtime.flow import FlowRunner, runner_for
+from engine.runtime.labels import stage_label
 from engine.runtime.lifecycle import Outcome
 from engine.runtime.records import (
     ActionRecord,
@@ -41,13 +50,48 @@ from engine.runtime.store import Store, StoreTransaction
 DEFAULT_URL = "sqlite:///caseloom.sqlite"
 
 
+#: Errors the flow's work raises without the case and command context (the flow stops, a
+#: sub-case process or calendar is missing...): :func:`_flow_guard` adds it.
+_FLOW_REFUSALS: tuple[type[EngineError], ...] = (
+    FlowError,
+    NotFound,
+    InvalidArgument,
+    PermissionDenied,
+)
+
+
+def _refusal(err: EngineError, message: str, detail: str) -> EngineError:
+    """An error of ``err``'s kind (one of :data:`_FLOW_REFUSALS`) with another message."""
+    kind = type(err)
+    if kind not in _FLOW_REFUSALS:
+        kind = next(base for base in _FLOW_REFUSALS if isinstance(err, base))
+    return kind(message, detail=detail)
+
+
 @contextmanager
 def _flow_guard(ref: str, status: CaseStatus, what: str) -> Iterator[None]:
-    """Name the case, its status and the command in a FlowError (the command then rolls back)."""
+    """Around the flow's work for a command (running the workflow, creating the actions and
+    sub-cases of its steps): name the case, its status before the command and the command in
+    the error the work raises (S7: ``case C-1 is In Progress: complete_action A-3 refused:
+    <detail>``); the command then rolls back. The innermost guard's ``detail`` is kept, so a
+    guard inside another only changes the context."""
     try:
         yield
-    except FlowError as err:
-        raise FlowError(f"case {ref} is {status.value}: {what} refused: {err}") from err
+    except _FLOW_REFUSALS as err:
+        message = f"case {ref} is {status.value}: {what} refused: {err.detail}"
+        raise _refusal(err, message, err.detail) from err
+
+
+@contextmanager
+def _within(where: str) -> Iterator[None]:
+    """Refusals of the flow's work inside get ``where`` in front of their detail (``sub-case
+    C-1-1 of process 'fraud_check' cannot start: <detail>``); a :func:`_flow_guard` outside
+    adds the case context."""
+    try:
+        yield
+    except _FLOW_REFUSALS as err:
+        detail = f"{where}: {err.detail}"
+        raise _refusal(err, detail, detail) from err
 
 
 def _smart_cards(model: ProcessModel, data: dict[str, Any]) -> tuple[dict[str, Any], ...]:
@@ -237,10 +281,22 @@ class EngineCore:
         )
 
     def _apply(
-        self, cmd: _Command, out: Outcome, by: str | None, *, notify_parent: bool = True
+        self,
+        cmd: _Command,
+        out: Outcome,
+        by: str | None,
+        *,
+        notify_parent: bool = True,
+        what: str | None = None,
     ) -> None:
-        """Carry out an Outcome's side effects, record the event, write the case."""
+        """Carry out an Outcome's side effects, record the event, write the case.
+
+        ``what`` names the command a refusal of the flow's work names (default: the outcome's
+        command): the flow may not start or move on, a sub-case of a step may not start, the
+        parent of a finished sub-case may not move on (``FlowError``, ``NotFound``...).
+        """
         case, tx, now = cmd.case, cmd.tx, cmd.now
+        what = what or out.command.value
         calendar = cmd.calendar
         if out.sla == "start":
             sla.start_sla(case, cmd.definition.model.settings.due, calendar, now)
@@ -265,16 +321,18 @@ class EngineCore:
             self._close_open_actions(cmd, out.event, by)
         if out.start_flow:
             runner = cmd.runner
-            with _flow_guard(case.ref, out.status_from, out.command.value):
+            with _flow_guard(case.ref, out.status_from, what):
                 workflow = runner.start(case.data)
-            self._sync_flow(cmd, workflow)
+                self._sync_flow(cmd, workflow)
             tx.put_workflow(case.ref, runner.dumps(workflow, release=True))
         elif out.sync_flow:
-            self._resume_flow(cmd)
+            with _flow_guard(case.ref, out.status_from, what):
+                self._resume_flow(cmd)
         tx.update_case(case)
         finished = out.status_from.is_open and not out.status_to.is_open
         if finished and case.parent is not None and notify_parent:
-            self._subcase_finished(cmd)
+            with _flow_guard(case.ref, out.status_from, what):
+                self._subcase_finished(cmd)
 
     def _close_open_actions(self, cmd: _Command, reason: str, by: str | None) -> None:
         for action in cmd.tx.actions_of(cmd.case.ref):
@@ -297,6 +355,9 @@ class EngineCore:
         A sub-case step's action starts at once and its sub-case is created (C1, SC1); the
         step completes when the sub-case finishes. After a rework, re-created actions go to
         whoever did them before (RW10) unless the case keeps actions with its assignee.
+
+        A sub-case that cannot be created or started raises its error with the step named in
+        its ``detail``: call this inside a :func:`_flow_guard`, which adds the context.
         """
         case = cmd.case
         if case.status not in (CaseStatus.TO_DO, CaseStatus.IN_PROGRESS):
@@ -339,14 +400,15 @@ class EngineCore:
                 ref=record.ref,
             )
             if step.subcase:
-                sub = self._create_subcase(
-                    cmd,
-                    step.subcase,
-                    by=case.assignee or case.owner or case.created_by,
-                    how="flow",
-                    created_from=record.ref,
-                    title=record.title,
-                )
+                with _within(f'sub-case step "{record.title}" of {stage_label(model, step.stage)}'):
+                    sub = self._create_subcase(
+                        cmd,
+                        step.subcase,
+                        by=case.assignee or case.owner or case.created_by,
+                        how="flow",
+                        created_from=record.ref,
+                        title=record.title,
+                    )
                 self._event(cmd, "subcase_started", None, {"subcase": sub.ref}, ref=record.ref)
         if runner.is_finished(workflow) and not case.flow_finished:
             case.flow_finished = True
@@ -471,7 +533,8 @@ class EngineCore:
         calendar: str | None = None,
         contacts: list[dict[str, Any]] | None = None,
     ) -> CaseRecord:
-        """A submitted sub-case of ``cmd.case`` (``SubcaseCommands``)."""
+        """A submitted sub-case of ``cmd.case`` (``SubcaseCommands``); its refusals carry no
+        case context: call it inside a :func:`_flow_guard`."""
         raise NotImplementedError
 
     def _subcase_finished(self, cmd: _Command) -> None:

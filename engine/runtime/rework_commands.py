@@ -10,6 +10,7 @@ from engine.runtime import lifecycle
 from engine.runtime import rework as rw
 from engine.runtime.arguments import _actor
 from engine.runtime.kernel import EngineCore, _Command, _flow_guard
+from engine.runtime.labels import stage_label
 from engine.runtime.lifecycle import Command
 from engine.runtime.records import ActionRecord
 from engine.runtime.snapshots import Case, ReworkPoint
@@ -61,6 +62,11 @@ class ReworkCommands(EngineCore):
             model = cmd.definition.model
             actions = tx.actions_of(case.ref)
             stage_now, points, workflow = self._rework_points(cmd, actions)
+            current = (
+                f"the current {stage_label(model, stage_now)}"
+                if stage_now <= len(model.stages)
+                else "the end of the flow"
+            )
             if stage is not None:
                 if isinstance(stage, bool) or not isinstance(stage, int):
                     raise InvalidArgument(f"{status}: rework stage must be a stage number")
@@ -70,8 +76,8 @@ class ReworkCommands(EngineCore):
                     )
                 if not any(p.stage == stage and p.action is None for p in points):
                     raise InvalidArgument(
-                        f"{status}: rework from stage {stage} refused: only stages before the "
-                        f"current stage {stage_now} may be chosen (RW5, RW6)"
+                        f"{status}: rework from {stage_label(model, stage)} refused: only stages "
+                        f"before {current} may be chosen (RW5, RW6)"
                     )
                 element = cmd.definition.stage_entries[stage]
                 point_stage, action_type = stage, None
@@ -83,13 +89,13 @@ class ReworkCommands(EngineCore):
                     )
                 if target.ad_hoc:
                     raise InvalidArgument(
-                        f"{status}: rework from action {target.ref} refused: it was launched "
-                        "ad hoc (RW4)"
+                        f'{status}: rework from action {target.ref} "{target.title}" refused: '
+                        "it was launched ad hoc (RW4)"
                     )
                 if not any(p.action == target.ref for p in points):
                     raise InvalidArgument(
-                        f"{status}: rework from action {target.ref} refused: only the completed "
-                        f"actions of stages before the current stage {stage_now} may be chosen "
+                        f'{status}: rework from action {target.ref} "{target.title}" refused: '
+                        f"only the completed actions of stages before {current} may be chosen "
                         "(RW1, RW5)"
                     )
                 element = next(
@@ -122,7 +128,8 @@ class ReworkCommands(EngineCore):
                     open_action.closed_reason = "rework"
                     tx.update_action(open_action)
                     self._event(cmd, "action_closed", by, {"reason": "rework"}, ref=open_action.ref)
-            with _flow_guard(case.ref, case.status, "rework"):
+            status_before = case.status
+            with _flow_guard(case.ref, status_before, "rework"):
                 runner.reset_to_element(workflow, element, case.data)
             details = {
                 "stage": point_stage,
@@ -135,7 +142,8 @@ class ReworkCommands(EngineCore):
             }
             out = lifecycle.rework(case, by=by, now=cmd.now, details=details)
             self._event(cmd, out.event, by, out.details)  # RW9
-            self._sync_flow(cmd, workflow, rework=True)
+            with _flow_guard(case.ref, status_before, "rework"):
+                self._sync_flow(cmd, workflow, rework=True)
             tx.put_workflow(case.ref, runner.dumps(workflow, release=True))
             tx.update_case(case)
             return self._case_result(cmd)

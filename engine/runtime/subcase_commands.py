@@ -10,7 +10,7 @@ from engine.errors import InvalidArgument, NotFound, PermissionDenied
 from engine.runtime import actions as act
 from engine.runtime import lifecycle, sla
 from engine.runtime.arguments import _actor, _aware, _json_data
-from engine.runtime.kernel import EngineCore, _Command, _flow_guard
+from engine.runtime.kernel import EngineCore, _Command, _flow_guard, _within
 from engine.runtime.lifecycle import Command
 from engine.runtime.records import CaseRecord
 from engine.runtime.snapshots import Case
@@ -37,21 +37,24 @@ class SubcaseCommands(EngineCore):
         contacts: list[dict[str, Any]] | None = None,
     ) -> CaseRecord:
         """A submitted sub-case of ``cmd.case`` (SC1-SC3, SC6, SC9, SC10, C4); the caller
-        writes the parent (its sub-case counter changed)."""
+        writes the parent (its sub-case counter changed).
+
+        Its refusals (the process is not deployed, a calendar is missing, the sub-case's flow
+        cannot start...) carry no case context: the caller runs it inside a ``_flow_guard``
+        naming the parent, its status and the command.
+        """
         parent, tx = cmd.case, cmd.tx
         model = self._definition(tx, process, None).model
-        status = f"case {parent.ref} is {parent.status.value}"
         if calendar is None and how == "flow":
             calendar = model.settings.calendar or parent.calendar
         if calendar is None and model.settings.calendar_required:
-            raise InvalidArgument(f"{status}: create_subcase of {process!r} needs a calendar (SC9)")
+            raise InvalidArgument(f"process {process!r} needs a calendar (SC9)")
         if due is not None and not model.settings.allow_due_date_override:
             raise PermissionDenied(
-                f"{status}: create_subcase: process {process!r} does not allow overriding the "
-                "due date (SC9)"
+                f"process {process!r} does not allow overriding the due date (SC9)"
             )
         if due is not None and due <= cmd.now:
-            raise InvalidArgument(f"{status}: create_subcase due {due.isoformat()} is in the past")
+            raise InvalidArgument(f"due {due.isoformat()} is in the past")
         parent.subcase_count += 1
         sub = self._new_case(
             tx,
@@ -69,7 +72,8 @@ class SubcaseCommands(EngineCore):
         )
         sub.contacts = list(contacts or [])
         sub_cmd = _Command(self, tx, sub)
-        self._apply(sub_cmd, lifecycle.submit(sub, by=by, now=cmd.now), by)
+        with _within(f"sub-case {sub.ref} of process {process!r} cannot start"):
+            self._apply(sub_cmd, lifecycle.submit(sub, by=by, now=cmd.now), by)
         if due is not None:
             sla.override_due(sub, due, cmd.now, sub_cmd.calendar)
             tx.update_case(sub)
@@ -103,29 +107,28 @@ class SubcaseCommands(EngineCore):
                     f"case {parent.ref} is {parent.status.value}: create_subcase of {process!r} "
                     f"is not permitted by process {parent.process!r} (allowed: {allowed}; SC5)"
                 )
-            if calendar is not None:
+            with _flow_guard(parent.ref, parent.status, "create_subcase"):
                 sub_model = self._definition(cmd.tx, process, None).model
-                if sub_model.calendar(calendar) is None:
-                    raise NotFound(
-                        f"case {parent.ref} is {parent.status.value}: create_subcase: calendar "
-                        f"{calendar!r} is not defined for process {process!r}"
-                    )
-            sub = self._create_subcase(
-                cmd,
-                process,
-                by=by,
-                how="subcase",
-                title=title,
-                due=due_at,
-                calendar=calendar,
-                contacts=people,
-            )
+                if calendar is not None and sub_model.calendar(calendar) is None:
+                    raise NotFound(f"calendar {calendar!r} is not defined for process {process!r}")
+                sub = self._create_subcase(
+                    cmd,
+                    process,
+                    by=by,
+                    how="subcase",
+                    title=title,
+                    due=due_at,
+                    calendar=calendar,
+                    contacts=people,
+                )
             parent.updated_by, parent.updated_at = by, cmd.now
             cmd.tx.update_case(parent)
             return self._snapshot(cmd.tx, sub)
 
     def _subcase_finished(self, cmd: _Command) -> None:
-        """SC1: a finished sub-case lets its parent's waiting flow step complete."""
+        """SC1: a finished sub-case lets its parent's waiting flow step complete. When the
+        parent's flow cannot move on, the error (no case context: ``_apply``'s guard names
+        the sub-case and its command) names the parent and why."""
         sub, tx = cmd.case, cmd.tx
         assert sub.parent is not None
         parent = tx.get_case(sub.parent)
@@ -152,9 +155,10 @@ class SubcaseCommands(EngineCore):
             if state is not None:
                 runner = parent_cmd.runner
                 workflow = runner.loads(state)
-                with _flow_guard(parent.ref, parent.status, f"finish sub-case {sub.ref}"):
+                # The sub-case's own command is refused: the guard in ``_apply`` names it.
+                with _within(f"parent case {parent.ref} is {parent.status.value}"):
                     runner.complete(workflow, step.task_id, parent.data)
-                self._sync_flow(parent_cmd, workflow)
+                    self._sync_flow(parent_cmd, workflow)
                 tx.put_workflow(parent.ref, runner.dumps(workflow, release=True))
         parent.updated_at = cmd.now
         tx.update_case(parent)

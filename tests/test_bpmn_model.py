@@ -572,3 +572,14 @@ def test_C1_schedule_problems_are_collected_with_element_and_line() -> None:
     at('every="1d"><caseloom:extra/>', "caseloom:schedule needs a 'first' attribute")
     at('every="1d"><caseloom:extra/>', "unexpected element caseloom:extra here")
     assert len(found) == 12, found
+
+
+def test_flow_conditions_may_be_left_to_the_caller() -> None:
+    """The loader has spiff_parser.check_bpmn check flow conditions (each reported once);
+    the model's own checks, stage conditions included, still run."""
+    bad_flow = PLAIN.replace("approved == True", "__import__('os')")
+    root = parse_xml(bad_flow.encode(), "t.bpmn")
+    assert read_model(root, "t.bpmn", check_conditions=False).model == read(PLAIN).model
+    bad_stage = case_doc().replace('entry="Gate"', 'entry="Gate" condition="amount &gt;"')
+    with pytest.raises(DefinitionError, match="invalid condition 'amount >' of stage 1"):
+        read_model(parse_xml(bad_stage.encode(), "t.bpmn"), "t.bpmn", check_conditions=False)

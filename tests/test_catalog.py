@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from engine import Engine, ManualClock
 from engine.builder.catalog import Catalog
 from engine.builder.loader import load_definition, load_source
 from engine.errors import DefinitionError, NotFound
@@ -54,3 +56,20 @@ def test_unknown_process_or_version_is_not_found() -> None:
     catalog.add(load_definition(CLAIM))
     with pytest.raises(NotFound, match="version 7"):
         catalog.get("claim", 7)
+
+
+def test_SC5_a_process_deploys_before_the_subcase_processes_it_names(tmp_path: Path) -> None:
+    """Deployment accepts any order (API.md deploys claim.yaml alone); a sub-case of a process
+    not deployed yet is refused when it is created, and works once it is deployed."""
+    processes = Path(__file__).resolve().parents[1] / "processes"
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    with Engine(f"sqlite:///{tmp_path / 'order.sqlite'}", clock=clock) as engine:
+        claim = engine.deploy(processes / "claim.yaml")
+        assert claim.model.settings.subcases == ("fraud_check",)
+        case = engine.create_case("claim", by="ann", data={"amount": 3000}, submit=True)
+        with pytest.raises(NotFound, match="fraud_check"):
+            engine.create_subcase(case.ref, "fraud_check", by="ann", calendar="office")
+        assert not engine.case(case.ref).subcases
+        engine.deploy(processes / "fraud_check.yaml")
+        sub = engine.create_subcase(case.ref, "fraud_check", by="ann", calendar="office")
+        assert sub.parent == case.ref and sub.process == "fraud_check"

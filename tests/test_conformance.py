@@ -107,6 +107,11 @@ EXPECTED: dict[str, Outcome] = {
         script("sid-3D825928-1108-4E19-907F-E6B9ADA5BB3B"),
         ("bpmn:intermediateCatchEvent", "sid-EC95E155-147C-4FD1-AFE5-5B803F655E3B"),
         timer("sid-07366683-F441-49D4-8A06-7C3D78CCEDE4"),
+        # flows out of exclusive gateways with neither a condition nor the default (B013)
+        ("bpmn:sequenceFlow", "sid-4B3460BF-1433-4961-BEA6-CD4766A5F509"),
+        ("bpmn:sequenceFlow", "sid-880EE112-139E-4533-BB98-8A1E6D943A18"),
+        ("bpmn:sequenceFlow", "sid-5AE8BBED-8AD1-41A8-95DB-4897F73E7492"),
+        ("bpmn:sequenceFlow", "sid-4023B856-5C8C-4F4B-89CF-00D224EADEDC"),
     ),
     T + "Nested-Subprocesses.bpmn20.xml": runs(
         "sid-FECD237F-6ABD-4A51-BB9C-B0C7D991202B",

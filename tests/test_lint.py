@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from strategies import process_models
+
+from engine.builder.bpmn_model import select_process
+from engine.builder.bpmn_xml import parse_xml
+from engine.builder.compiler import compile_model
 from engine.builder.lint import lint
+from engine.builder.loader import load_file, load_source
 from engine.builder.yaml_definition import model_from_document
 from engine.builder.yaml_source import load_yaml
 from engine.errors import Problem
+from engine.model import ProcessModel
 
 DATA = Path(__file__).parent / "data" / "yaml"
 
@@ -216,3 +224,160 @@ def test_C1_V10_schedules_with_required_contacts_stay_draft() -> None:
     [found] = warnings(text + STAGES)
     assert found.code == "W014" and found.path == "schedules"
     assert "stay Draft" in found.message
+
+
+# -- W015: BPMN gateways that may find no way out ----------------------------------------------
+
+BPMN_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"\n'
+    '    xmlns:caseloom="https://caseloom.dev/schema/bpmn/1" id="d" targetNamespace="urn:t">\n'
+)
+
+
+def gateway_process(gateway: str, out: str) -> str:
+    """start -> review -> ``gateway`` (id Gate) -> ``out`` (flows to a, b) ... -> end."""
+    return (
+        BPMN_HEAD
+        + '  <bpmn:process id="gw" isExecutable="true">\n'
+        + '    <bpmn:startEvent id="start"/>\n'
+        + '    <bpmn:userTask id="review" name="Review"/>\n'
+        + f"    {gateway}\n"
+        + '    <bpmn:userTask id="a"/>\n'
+        + '    <bpmn:userTask id="b"/>\n'
+        + '    <bpmn:endEvent id="end"/>\n'
+        + '    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>\n'
+        + '    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="Gate"/>\n'
+        + out
+        + '    <bpmn:sequenceFlow id="fa" sourceRef="a" targetRef="end"/>\n'
+        + '    <bpmn:sequenceFlow id="fb" sourceRef="b" targetRef="end"/>\n'
+        + "  </bpmn:process>\n</bpmn:definitions>\n"
+    )
+
+
+def out_flow(fid: str, target: str, condition: str | None) -> str:
+    if condition is None:
+        return f'    <bpmn:sequenceFlow id="{fid}" sourceRef="Gate" targetRef="{target}"/>\n'
+    return (
+        f'    <bpmn:sequenceFlow id="{fid}" sourceRef="Gate" targetRef="{target}">'
+        f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>\n"
+    )
+
+
+def bpmn_warnings(text: str) -> list[Problem]:
+    return list(load_source(text.encode(), "gw.bpmn").warnings)
+
+
+def test_W015_exclusive_gateway_without_default_and_every_flow_conditioned() -> None:
+    text = gateway_process(
+        '<bpmn:exclusiveGateway id="Gate" name="Decide"/>',
+        out_flow("yes", "a", "amount &gt; 10") + out_flow("no", "b", "amount &lt; 5"),
+    )
+    [found] = bpmn_warnings(text)
+    assert (found.code, found.severity, found.file) == ("W015", "warning", "gw.bpmn")
+    assert found.element_id == "Gate"
+    assert (
+        found.line
+        == text.splitlines().index('    <bpmn:exclusiveGateway id="Gate" name="Decide"/>') + 1
+    )
+    assert "exclusive gateway 'Decide' (Gate)" in found.message
+    assert "has no default flow" in found.message and "refused" in found.message
+    assert str(found).startswith(f"gw.bpmn:{found.line}: warning: ")
+
+
+def test_W015_a_single_conditioned_flow_and_inclusive_gateways_count_too() -> None:
+    lone = (
+        gateway_process('<bpmn:exclusiveGateway id="Gate"/>', out_flow("yes", "a", "approved"))
+        .replace('<bpmn:userTask id="b"/>', "")
+        .replace('<bpmn:sequenceFlow id="fb" sourceRef="b" targetRef="end"/>', "")
+    )
+    [found] = bpmn_warnings(lone)
+    assert found.code == "W015" and "exclusive gateway 'Gate'" in found.message
+    inclusive = gateway_process(
+        '<bpmn:inclusiveGateway id="Gate" name="Notify"/>',
+        out_flow("yes", "a", "x &gt; 1") + out_flow("no", "b", "y &gt; 1"),
+    )
+    [found] = bpmn_warnings(inclusive)
+    assert found.code == "W015" and "inclusive gateway 'Notify' (Gate)" in found.message
+
+
+def test_W015_not_for_a_gateway_with_a_default_or_an_unconditioned_or_always_true_flow() -> None:
+    with_default = gateway_process(
+        '<bpmn:exclusiveGateway id="Gate" default="no"/>',
+        out_flow("yes", "a", "amount &gt; 10") + out_flow("no", "b", None),
+    )
+    always = gateway_process(
+        '<bpmn:exclusiveGateway id="Gate"/>',
+        out_flow("yes", "a", "amount &gt; 10") + out_flow("no", "b", "True"),
+    )
+    lone_plain = (
+        gateway_process('<bpmn:exclusiveGateway id="Gate"/>', out_flow("yes", "a", None))
+        .replace('<bpmn:userTask id="b"/>', "")
+        .replace('<bpmn:sequenceFlow id="fb" sourceRef="b" targetRef="end"/>', "")
+    )
+    parallel = gateway_process('<bpmn:parallelGateway id="Gate"/>', out_flow("p", "a", None))
+    for text in (with_default, always, lone_plain, parallel):
+        assert [w.code for w in bpmn_warnings(text)] == [], text
+
+
+def test_W015_never_for_the_example_processes_compiled_from_yaml() -> None:
+    for source in sorted((Path(__file__).resolve().parents[1] / "processes").glob("*.yaml")):
+        assert [w for w in load_file(source).warnings if w.code == "W015"] == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(process_models())
+def test_W015_never_for_compiled_yaml(model: ProcessModel) -> None:
+    """The compiler gives every conditional stage entry a default flow (the skip)."""
+    root = parse_xml(compile_model(model), "c.bpmn")
+    process = select_process(root, "c.bpmn", model.id)
+    assert [w for w in lint(model, None, "c.bpmn", process=process) if w.code == "W015"] == []
+
+
+# -- W016: sub-case processes among none of the files checked ---------------------------------
+
+SUBCASES = (
+    HEAD
+    + "subcases: [fraud_check, claim]\n"
+    + "stages:\n  - name: Intake\n    actions:\n      - {id: register}\n"
+    + "      - {id: fraud, subcase: fraud_check}\n"
+)
+
+
+def test_W016_subcase_processes_not_among_the_files_checked() -> None:
+    doc = load_yaml(SUBCASES, "l.yaml")
+    model = model_from_document(doc)
+    assert lint(model, doc) == []  # no known processes given: nothing to compare with
+    found = lint(model, doc, known_processes={"claim", "onboarding"})
+    assert [(w.code, w.line, w.path) for w in found] == [
+        ("W016", 4, "subcases[0]"),
+        ("W016", 9, "stages[0].actions[1].subcase"),
+    ]
+    assert found[0].message == (
+        "sub-case process 'fraud_check' is not among the files checked: it must be deployed "
+        "before a case creates such a sub-case"
+    )
+    assert "action 'fraud' starts a sub-case of process 'fraud_check'" in found[1].message
+    assert all("is deployed" not in w.message for w in found)
+    assert lint(model, doc, known_processes={"fraud_check"}) == []
+
+
+def test_bpmn_warnings_carry_the_line_and_element_id() -> None:
+    """A model read from BPMN is linted with its process element: each warning points at the
+    caseloom element it is about (W016 here), owned by the process or by the task."""
+    bpmn = compile_model(model_from_document(load_yaml(SUBCASES, "l.yaml")))
+    text = bpmn.decode()
+    found = load_source(bpmn, "l.bpmn", known_processes=set(), unknown_subcases="warning")
+    subcase_line = next(
+        i
+        for i, line in enumerate(text.splitlines(), 1)
+        if 'caseloom:subcase process="fraud' in line
+    )
+    action_line = next(
+        i for i, line in enumerate(text.splitlines(), 1) if 'subcase="fraud_check"' in line
+    )
+    task = {a: t for t, a in found.definition.task_actions.items()}["fraud"]
+    assert [(w.code, w.line, w.element_id) for w in found.warnings] == [
+        ("W016", subcase_line, "claim"),
+        ("W016", action_line, task),
+    ]

@@ -426,24 +426,30 @@ def test_duplicate_process_ids_and_unknown_processes_are_refused() -> None:
     assert "'q'" in unknown.message and "p" in unknown.message
 
 
-def test_spiffworkflow_validation_errors_become_problems_with_tag_id_and_line() -> None:
-    data = definitions(
-        process(
-            "p",
-            '<bpmn:startEvent id="start"/>',
-            '<bpmn:exclusiveGateway id="g"/>',
-            flow("f0", "start", "g"),
-            flow("f_plain", "g", "end"),
-            flow("f_cond", "g", "end", "a &gt; 1"),
-            '<bpmn:endEvent id="end"/>',
-        )
+def sub_without_start(pid: str) -> str:
+    """A process whose embedded sub-process ``sub`` has no start event (SpiffWorkflow's
+    refusal, which caseloom's own pass leaves to it)."""
+    return process(
+        pid,
+        '<bpmn:startEvent id="start"/>',
+        '<bpmn:subProcess id="sub">',
+        '<bpmn:userTask id="inner"/>',
+        '<bpmn:endEvent id="inner_end"/>',
+        flow("f_inner", "inner", "inner_end"),
+        "</bpmn:subProcess>",
+        '<bpmn:endEvent id="end"/>',
+        *chain("start", "sub", "end"),
     )
+
+
+def test_spiffworkflow_validation_errors_become_problems_with_tag_id_and_line() -> None:
+    data = definitions(sub_without_start("p"))
     (problem,) = refused(data)
     assert problem.code == spiff_parser.CODE_SPIFF
-    assert problem.element_id == "f_plain"
-    assert "bpmn:sequenceFlow" in problem.message
-    assert "without condition" in problem.message
-    assert problem.line == line_of(data, 'id="f_plain"')
+    assert problem.element_id == "sub"
+    assert "bpmn:subProcess" in problem.message
+    assert "start event" in problem.message
+    assert problem.line == line_of(data, 'id="sub"')
     assert problem.file == "main.bpmn"
 
 
@@ -461,27 +467,19 @@ def test_a_spiffworkflow_error_in_a_called_file_has_that_files_line() -> None:
             '<bpmn:callActivity id="t0" calledElement="lib"/>',
             '<bpmn:endEvent id="end"/>',
             flow("f_a", "start", "t0"),
-            flow("f_plain", "t0", "end"),
+            flow("sub", "t0", "end"),
         )
     )
     library = definitions(
         "<!-- the ids repeat those of the main file,",
         "     on other lines -->",
-        process(
-            "lib",
-            '<bpmn:startEvent id="start"/>',
-            '<bpmn:exclusiveGateway id="t0"/>',
-            '<bpmn:endEvent id="end"/>',
-            flow("f_a", "start", "t0"),
-            flow("f_plain", "t0", "end"),
-            flow("f_cond", "t0", "end", "a"),
-        ),
+        sub_without_start("lib"),
     )
-    assert line_of(library, 'id="f_plain"') != line_of(main, 'id="f_plain"')
+    assert line_of(library, 'id="sub"') != line_of(main, 'id="sub"')
     (problem,) = refused(main, "p", (library, "lib.bpmn"))
     assert problem.code == spiff_parser.CODE_SPIFF
-    assert (problem.file, problem.element_id) == ("lib.bpmn", "f_plain")
-    assert problem.line == line_of(library, 'id="f_plain"')
+    assert (problem.file, problem.element_id) == ("lib.bpmn", "sub")
+    assert problem.line == line_of(library, 'id="sub"')
 
 
 # -- serialisation ----------------------------------------------------------------------
@@ -553,3 +551,85 @@ def test_ids_reserved_by_spiffworkflow_are_refused(reserved: str) -> None:
     problems = refused(data)
     assert [p.element_id for p in problems if p.code == "B012"] == [reserved]
     assert "reserved by SpiffWorkflow" in str(problems[0])
+
+
+# -- what SpiffWorkflow refuses one at a time, reported together ---------------------------
+
+
+def test_every_gateway_flow_without_condition_or_default_is_refused() -> None:
+    """SpiffWorkflow stops at the first such flow; caseloom names each of them."""
+    data = definitions(
+        process(
+            "p",
+            '<bpmn:startEvent id="start"/>',
+            '<bpmn:exclusiveGateway id="g"/>',
+            '<bpmn:inclusiveGateway id="h" default="h_default"/>',
+            '<bpmn:endEvent id="end"/>',
+            flow("f0", "start", "g"),
+            flow("g_a", "g", "h"),
+            flow("g_b", "g", "end"),
+            flow("g_c", "g", "end", "a &gt; 1"),
+            flow("h_plain", "h", "end"),
+            flow("h_default", "h", "end"),
+        )
+    )
+    found = refused(data)
+    assert [(p.element_id, p.code) for p in found] == [
+        ("g_a", spiff_parser.CODE_UNCONDITIONED_FLOW),
+        ("g_b", spiff_parser.CODE_UNCONDITIONED_FLOW),
+        ("h_plain", spiff_parser.CODE_UNCONDITIONED_FLOW),
+    ]
+    assert [p.line for p in found] == [
+        line_of(data, f'id="{fid}"') for fid in ("g_a", "g_b", "h_plain")
+    ]
+    assert "leaves bpmn:exclusiveGateway 'g' without a condition" in found[0].message
+    assert "is not its default flow" in found[0].message
+
+
+def test_a_lone_unconditioned_gateway_flow_is_its_default() -> None:
+    data = definitions(
+        process(
+            "p",
+            '<bpmn:startEvent id="start"/>',
+            '<bpmn:exclusiveGateway id="g"/>',
+            '<bpmn:endEvent id="end"/>',
+            *chain("start", "g", "end"),
+        )
+    )
+    assert drive_to_completion(build(data)).is_completed()
+
+
+def test_dangling_flows_and_splitting_tasks_are_refused_with_the_rest() -> None:
+    data = definitions(
+        process(
+            "p",
+            '<bpmn:startEvent id="start"/>',
+            '<bpmn:userTask id="split"/>',
+            '<bpmn:scriptTask id="script"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+            '<bpmn:endEvent id="end"/>',
+            flow("f0", "start", "split"),
+            flow("f1", "split", "end"),
+            flow("f2", "split", "script"),
+            flow("f3", "script", "gone"),
+            '<bpmn:sequenceFlow id="f4" targetRef="end"/>',
+        )
+    )
+    found = {(p.element_id, p.code): p for p in refused(data)}
+    assert set(found) == {
+        ("split", spiff_parser.CODE_SPLITTING_NODE),
+        ("script", spiff_parser.CODE_SCRIPT),
+        ("f3", spiff_parser.CODE_DANGLING_FLOW),
+        ("f4", spiff_parser.CODE_DANGLING_FLOW),
+    }
+    assert "has 2 outgoing sequence flows ('f1', 'f2')" in found["split", "B015"].message
+    assert "targetRef 'gone' is no element of bpmn:process 'p'" in found["f3", "B014"].message
+    assert "sourceRef None" in found["f4", "B014"].message
+    assert found["split", "B015"].line == line_of(data, 'id="split"')
+
+
+def test_check_bpmn_returns_the_problems_of_caseloom_s_pass_without_spiffworkflow() -> None:
+    spiffworkflow_only = parse_xml(definitions(sub_without_start("p")), "m.bpmn")
+    assert spiff_parser.check_bpmn(spiffworkflow_only, "m.bpmn", "p") == ()
+    data = definitions(linear("p", '<bpmn:scriptTask id="t0"/>'))
+    (problem,) = spiff_parser.check_bpmn(parse_xml(data, "m.bpmn"), "m.bpmn", "p")
+    assert (problem.element_id, problem.code) == ("t0", spiff_parser.CODE_SCRIPT)

@@ -297,15 +297,19 @@ def select_process(root: Element, file: str, process_id: str | None = None) -> E
 # -- reading ---------------------------------------------------------------------------------
 
 
-def read_model(root: Element, file: str, process_id: str | None = None) -> BpmnReading:
+def read_model(
+    root: Element, file: str, process_id: str | None = None, *, check_conditions: bool = True
+) -> BpmnReading:
     """Read the case model of one process of a parsed BPMN document.
 
     ``root`` is the ``bpmn:definitions`` element. Raises one :class:`DefinitionError` listing
-    every problem found.
+    every problem found. ``check_conditions=False`` leaves the sequence flows' conditions to
+    the caller (the loader has :func:`engine.builder.spiff_parser.check_bpmn` check them, with
+    every other expression, so that each is reported once).
     """
     process = select_process(root, file, process_id)
     problems = ProblemCollector(file)
-    graph = _Graph(process, problems)
+    graph = _Graph(process, problems, check_conditions=check_conditions)
     case = case_element(process)
     if case is None:
         reading = _read_plain(process, graph, problems)
@@ -357,7 +361,9 @@ def _documentation(element: Element) -> str | None:
 class _Graph:
     """Ids, sequence flows and conditions of one process."""
 
-    def __init__(self, process: Element, problems: ProblemCollector) -> None:
+    def __init__(
+        self, process: Element, problems: ProblemCollector, *, check_conditions: bool = True
+    ) -> None:
         self.process = process
         self.problems = problems
         self.nodes: dict[str, Element] = {}
@@ -370,7 +376,8 @@ class _Graph:
             if ident is None or element is process:
                 continue
             self._index(element, ident)
-        self._check_conditions()
+        if check_conditions:
+            self._check_conditions()
 
     def _index(self, element: Element, ident: str) -> None:
         if ident in self.nodes:

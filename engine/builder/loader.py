@@ -9,14 +9,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from engine.builder.bpmn_model import BpmnReading, read_model
+from lxml import etree
+
+from engine.builder.bpmn_model import BpmnReading, read_model, select_process
 from engine.builder.bpmn_xml import MAX_XML_BYTES, parse_xml
 from engine.builder.compiler import compile_model
-from engine.builder.lint import lint
-from engine.builder.spiff_parser import SpiffSpecs, build_specs
+from engine.builder.lint import BpmnPlaces, lint
+from engine.builder.spiff_parser import SpiffSpecs, build_specs, check_bpmn
 from engine.builder.yaml_definition import model_from_document
 from engine.builder.yaml_source import load_yaml
 from engine.errors import DefinitionError, Problem
@@ -27,6 +30,9 @@ BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 MAX_SOURCE_BYTES = MAX_XML_BYTES
 
 T = TypeVar("T")
+
+UnknownSubcases = Literal["error", "warning"]
+"""What a sub-case process missing from ``known_processes`` is (see :func:`load_source`)."""
 
 
 def source_kind(file: str) -> str:
@@ -78,19 +84,32 @@ def load_source(
     *,
     kind: str | None = None,
     known_processes: Collection[str] | None = None,
+    unknown_subcases: UnknownSubcases = "error",
     extra_bpmn: Sequence[tuple[bytes, str]] = (),
 ) -> LoadResult:
     """Validate, compile (YAML) and parse a definition given as bytes.
 
-    ``known_processes``: ids of the processes deployed beside this one, used to check sub-case
-    references; ``None`` skips that check. ``extra_bpmn``: other BPMN files (bytes, name)
-    holding processes that this one calls (``bpmn:callActivity``).
+    ``known_processes``: ids of the processes beside this one, used to check sub-case
+    references; ``None`` skips that check. ``unknown_subcases`` says what a sub-case process
+    missing from them is: ``"error"`` (E012, the definition is refused: for the set of processes
+    deployed) or ``"warning"`` (W016: for a static check of some files, which cannot know what
+    will be deployed). ``extra_bpmn``: other BPMN files (bytes, name) holding processes that
+    this one calls (``bpmn:callActivity``).
+
+    Every problem of a BPMN file is reported at once: the case model's checks
+    (:func:`~engine.builder.bpmn_model.read_model`) beside caseloom's checks of what would run
+    (:func:`~engine.builder.spiff_parser.check_bpmn`); SpiffWorkflow's own parser, which stops
+    at its first error, runs only when they found nothing.
     """
+    if unknown_subcases not in ("error", "warning"):
+        raise ValueError(f"unknown_subcases must be 'error' or 'warning', not {unknown_subcases!r}")
+    refused = known_processes if unknown_subcases == "error" else None
+    warned = known_processes if unknown_subcases == "warning" else None
     kind = kind or source_kind(file)
     if kind == "yaml":
         doc = load_yaml(data, file)
-        model = model_from_document(doc, known_processes=known_processes)
-        warnings = lint(model, doc, file)
+        model = model_from_document(doc, known_processes=refused)
+        warnings = lint(model, doc, file, known_processes=warned)
         bpmn = compile_model(model)
         root = parse_xml(bpmn, file)
         reading = read_model(root, file, model.id)
@@ -102,47 +121,70 @@ def load_source(
         return LoadResult(_definition(reading, specs, bpmn, file), (*warnings, *specs.warnings))
     if kind != "bpmn":
         raise ValueError(f"kind must be 'yaml' or 'bpmn', not {kind!r}")
+    return _load_bpmn(data, file, extra_bpmn, refused, warned)
+
+
+def _load_bpmn(
+    data: bytes,
+    file: str,
+    extra_bpmn: Sequence[tuple[bytes, str]],
+    refused: Collection[str] | None,
+    warned: Collection[str] | None,
+) -> LoadResult:
+    """A BPMN definition: every independent check runs, their problems are raised together."""
     root = parse_xml(data, file)
-    extra_roots = [(parse_xml(xml, name), name) for xml, name in extra_bpmn]
     problems: list[Problem] = []
-    reading_or_none = _collect(problems, lambda: read_model(root, file))
-    process_id = reading_or_none.model.id if reading_or_none else None
-    specs_or_none = None
-    if process_id is not None:
-        specs_or_none = _collect(
-            problems, lambda: build_specs(root, file, process_id, extra_roots=extra_roots)
-        )
-    if reading_or_none is not None:
-        problems.extend(_unknown_subcases(reading_or_none, file, known_processes))
-    if problems or reading_or_none is None or specs_or_none is None:
+    extra_roots: list[tuple[etree._Element, str]] = []
+    for xml, name in extra_bpmn:
+        extra_root = _collect(problems, partial(parse_xml, xml, name))
+        if extra_root is not None:
+            extra_roots.append((extra_root, name))
+    process = _collect(problems, partial(select_process, root, file))
+    if process is None:
         raise DefinitionError(problems)
-    return LoadResult(
-        _definition(reading_or_none, specs_or_none, data, file),
-        (*lint(reading_or_none.model, None, file), *specs_or_none.warnings),
+    process_id = process.get("id", "")
+    reading = _collect(
+        problems, partial(read_model, root, file, process_id, check_conditions=False)
     )
+    if len(extra_roots) == len(extra_bpmn):  # else calls into a broken file look unresolved
+        problems.extend(check_bpmn(root, file, process_id, extra_roots=extra_roots))
+    if reading is not None:
+        problems.extend(_unknown_subcases(reading, process, file, refused))
+    if problems or reading is None:
+        raise DefinitionError(sorted(problems, key=lambda p: (p.file != file, p.line or 0)))
+    specs = build_specs(root, file, process_id, extra_roots=extra_roots)
+    warnings = lint(reading.model, None, file, process=process, known_processes=warned)
+    return LoadResult(_definition(reading, specs, data, file), (*warnings, *specs.warnings))
 
 
 def _unknown_subcases(
-    reading: BpmnReading, file: str, known: Collection[str] | None
+    reading: BpmnReading, process: etree._Element, file: str, known: Collection[str] | None
 ) -> list[Problem]:
+    """E012 for each sub-case process (permission or step) that is not among ``known``."""
     if known is None:
         return []
     model = reading.model
     allowed = set(known) | {model.id}
+    places = BpmnPlaces(process, model)
     problems = []
-    for name in model.settings.subcases:
+
+    def problem(message: str, path: tuple[str | int, ...]) -> Problem:
+        line, element_id = places.locate(path)
+        return Problem(message, file=file, line=line, element_id=element_id, code="E012")
+
+    for i, name in enumerate(model.settings.subcases):
         if name not in allowed:
-            problems.append(Problem(f"sub-case process {name!r} is not deployed", file=file))
-    for action in model.all_actions():
-        if action.subcase and action.subcase not in allowed:
-            problems.append(
-                Problem(
-                    f"action {action.id!r} starts sub-case process {action.subcase!r}, "
-                    "which is not deployed",
-                    file=file,
-                    element_id=f"Action_{action.id}",
+            problems.append(problem(f"sub-case process {name!r} is not deployed", ("subcases", i)))
+    for s, stage in enumerate(model.stages):
+        for a, action in enumerate(stage.actions):
+            if action.subcase and action.subcase not in allowed:
+                problems.append(
+                    problem(
+                        f"action {action.id!r} starts sub-case process {action.subcase!r}, "
+                        "which is not deployed",
+                        ("stages", s, "actions", a, "subcase"),
+                    )
                 )
-            )
     return problems
 
 
@@ -166,12 +208,19 @@ def load_file(
     path: str | Path,
     *,
     known_processes: Collection[str] | None = None,
+    unknown_subcases: UnknownSubcases = "error",
     extra_files: Sequence[str | Path] = (),
 ) -> LoadResult:
-    """Load a definition file (``.yaml``/``.yml``/``.bpmn``)."""
+    """Load a definition file (``.yaml``/``.yml``/``.bpmn``); see :func:`load_source`."""
     file = str(path)
     extra = [(read_source(p), str(p)) for p in extra_files]
-    return load_source(read_source(path), file, known_processes=known_processes, extra_bpmn=extra)
+    return load_source(
+        read_source(path),
+        file,
+        known_processes=known_processes,
+        unknown_subcases=unknown_subcases,
+        extra_bpmn=extra,
+    )
 
 
 def load_definition(

@@ -8,7 +8,12 @@ Two passes over the parsed XML (see :func:`engine.builder.bpmn_xml.parse_xml`):
    data associations...). Script tasks, DMN, timers, messages, signals and the like are refused;
    every condition and loop expression must be accepted by the whitelisting evaluator
    (:func:`engine.expressions.parse_condition`); call activities must reach a process defined
-   in the files given, without recursion. All problems are collected and raised once.
+   in the files given, without recursion; every sequence flow must join elements of its
+   (sub-)process, only gateways and start events may have several outgoing flows, and each
+   flow out of an exclusive or inclusive gateway needs a condition unless it is the default.
+   The last three are what SpiffWorkflow's parser would refuse one at a time: checked here,
+   they are all reported together. All problems are collected and raised once
+   (:func:`check_bpmn` runs this pass alone).
 2. **SpiffWorkflow's parser** (:class:`CaseloomParser`), run only when the first pass found
    nothing. Its ``ValidationException`` (one at a time, by design of SpiffWorkflow) becomes a
    :class:`~engine.errors.Problem` with the element's tag, id, file and line.
@@ -47,6 +52,7 @@ __all__ = [
     "CaseloomParser",
     "SpiffSpecs",
     "build_specs",
+    "check_bpmn",
     "subcase_of",
 ]
 
@@ -63,6 +69,9 @@ CODE_IGNORED_CONDITION = "B009"
 CODE_DUPLICATE_PROCESS = "B010"
 CODE_VENDOR_EXTENSION = "B011"
 CODE_RESERVED_ID = "B012"
+CODE_UNCONDITIONED_FLOW = "B013"
+CODE_DANGLING_FLOW = "B014"
+CODE_SPLITTING_NODE = "B015"
 
 #: Task spec names SpiffWorkflow gives its own start and end tasks: a BPMN element with such an
 #: id would silently replace them and leave a workflow that cannot start.
@@ -200,6 +209,20 @@ _EXPRESSIONS: dict[str, str] = {
 }
 
 _CONDITIONAL_SOURCES = frozenset({bpmn("exclusiveGateway"), bpmn("inclusiveGateway")})
+#: Elements holding flow nodes and the sequence flows between them.
+_CONTAINERS = frozenset({bpmn("process"), bpmn("subProcess"), bpmn("transaction")})
+#: Elements that SpiffWorkflow lets have several outgoing sequence flows.
+_SPLITTING = frozenset(
+    bpmn(tag)
+    for tag in (
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+        "startEvent",
+    )
+)
 _EVENT_DEFINITION = re.compile(r"EventDefinition$")
 _EXECUTABLE_LOOKING = re.compile(r"script|expression|condition", re.IGNORECASE)
 
@@ -390,6 +413,8 @@ class _Checker:
     # -- elements ------------------------------------------------------------------------
 
     def _walk(self, parent: etree._Element, file: str) -> None:
+        if parent.tag in _CONTAINERS:
+            self._flows(parent, file)
         for node in _bpmn_children(parent):
             name = _prefixed(node.tag)
             local = etree.QName(node).localname
@@ -504,6 +529,56 @@ class _Checker:
             CODE_IGNORED_CONDITION,
         )
 
+    def _flows(self, container: etree._Element, file: str) -> None:
+        """The sequence flows of one process or sub-process: each must join two of its
+        elements; only gateways and start events may have several outgoing flows; a flow out of
+        an exclusive or inclusive gateway with others beside it needs a condition unless it is
+        the gateway's default. SpiffWorkflow refuses each of these, but only the first it meets.
+        """
+        elements = {
+            node.get("id", ""): node for node in _bpmn_children(container) if node.get("id")
+        }
+        outgoing: dict[str, list[etree._Element]] = {}
+        for flow in container.iterchildren(bpmn("sequenceFlow")):
+            for attribute in ("sourceRef", "targetRef"):
+                ref = flow.get(attribute)
+                if ref is None or ref not in elements:
+                    self.add(
+                        f"{_describe(flow)}: {attribute} {ref!r} is no element of "
+                        f"{_describe(container)}",
+                        flow,
+                        file,
+                        CODE_DANGLING_FLOW,
+                    )
+            outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
+        for source_id, flows in outgoing.items():
+            source = elements.get(source_id)
+            if source is None or len(flows) < 2:
+                continue
+            if source.tag not in _SPLITTING:
+                names = ", ".join(repr(flow.get("id", "")) for flow in flows)
+                self.add(
+                    f"{_describe(source)} has {len(flows)} outgoing sequence flows ({names}): "
+                    "only gateways and start events may split the flow; add a parallel or "
+                    "exclusive gateway after it",
+                    source,
+                    file,
+                    CODE_SPLITTING_NODE,
+                )
+            elif source.tag in _CONDITIONAL_SOURCES:
+                for flow in flows:
+                    if flow.get("id") == source.get("default"):
+                        continue
+                    if flow.find(bpmn("conditionExpression")) is None:
+                        self.add(
+                            f"{_describe(flow)} leaves {_describe(source)} without a condition "
+                            "and is not its default flow: give it a conditionExpression, or "
+                            "name it in the gateway's default attribute",
+                            flow,
+                            file,
+                            CODE_UNCONDITIONED_FLOW,
+                        )
+
     def _boundary_event(self, event: etree._Element, file: str) -> None:
         """A boundary event needs an event definition (SpiffWorkflow only says so in a
         Python repr)."""
@@ -600,6 +675,21 @@ def _validation_problem(
         element_id=element_id,
         code=CODE_SPIFF,
     )
+
+
+def check_bpmn(
+    root: etree._Element,
+    file: str,
+    process_id: str,
+    *,
+    extra_roots: Sequence[tuple[etree._Element, str]] = (),
+) -> tuple[Problem, ...]:
+    """Every problem caseloom's own pass finds in process ``process_id`` of ``root`` and the
+    processes it calls (see :func:`build_specs`), without running SpiffWorkflow's parser, which
+    stops at its first error: for reporting them beside other checks of the same file."""
+    checker = _Checker([(root, file), *extra_roots])
+    checker.check(process_id, root, file)
+    return tuple(checker.problems)
 
 
 def build_specs(

@@ -10,6 +10,7 @@ from engine.builder.loader import load_definition
 from engine.durations import parse_due
 from engine.errors import DefinitionError
 from engine.simulation.compile import sim_process, with_settings
+from engine.simulation.graph import NodeKind
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,3 +43,14 @@ def test_unknown_setting_is_refused_with_the_known_ones() -> None:
     definition = load_definition(ROOT / "processes" / "complaint.bpmn")
     with pytest.raises(DefinitionError, match="no case setting 'add_wait'"):
         with_settings(definition.model, {"add_wait": True})
+
+
+def test_the_simulator_reads_only_the_gateways_stages_need_and_every_stage_entry() -> None:
+    definition = load_definition(ROOT / "processes" / "claim.yaml", known_processes=["fraud_check"])
+    process = sim_process(definition)
+    nodes = process.graph.nodes
+    gateways = sorted(i for i, n in nodes.items() if n.kind in (NodeKind.XOR, NodeKind.AND))
+    assert gateways == ["Stage_2_entry", "Stage_2_exit", "Stage_3_entry", "Stage_3_exit"]
+    assert all(entry in nodes for entry in process.stage_entries.values())
+    assert process.stage_entries[1] == "Action_register"  # no condition: its first task
+    assert not any(i.endswith("_group") for i in nodes)  # stage groups are drawing only

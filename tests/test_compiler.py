@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import deque
 from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
@@ -18,6 +19,8 @@ from strategies import process_models
 from engine.builder.bpmn_model import read_model
 from engine.builder.bpmn_xml import parse_xml
 from engine.builder.compiler import compile_model, task_id
+from engine.builder.diagram_check import render_problems
+from engine.builder.loader import load_source
 from engine.builder.namespaces import BPMN_NS, BPMNDI_NS, CASELOOM_NS, DC_NS, DI_NS, bpmn
 from engine.builder.spiff_parser import build_specs
 from engine.model import (
@@ -31,6 +34,7 @@ from engine.model import (
     StageDef,
     WorkingPeriod,
 )
+from engine.runtime.flow import FlowRunner
 from engine.spiff_script import safe_script_engine
 
 NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "caseloom": CASELOOM_NS}
@@ -150,8 +154,23 @@ def manual_only_tasks(model: ProcessModel) -> set[str]:
     return {task_id(a.id) for a in model.all_actions() if not a.flow}
 
 
+def stage_listing(root: etree._Element) -> list[etree._Element]:
+    return root.findall("bpmn:process/bpmn:extensionElements/caseloom:case/caseloom:stage", NS)
+
+
+def shown_as(shown: str, full: str) -> bool:
+    """``shown`` is ``full``, or its beginning cut with an ellipsis (white space aside)."""
+    if shown == full:
+        return True
+    squeeze = re.compile(r"\s+")
+    return shown.endswith("\u2026") and squeeze.sub("", full).startswith(
+        squeeze.sub("", shown[:-1])
+    )
+
+
 def check_structure(model: ProcessModel, root: etree._Element) -> None:
-    """The structural promises of the mapping, for any model."""
+    """The structural promises of the mapping, for any model: every stage has only the
+    gateways it needs, its listed entry is where the flow enters it, and its group."""
     process = process_of(root)
     nodes = flow_nodes(process)
     manual = manual_only_tasks(model)
@@ -160,29 +179,60 @@ def check_structure(model: ProcessModel, root: etree._Element) -> None:
         f.get("targetRef") for f in flows(process)
     }
     assert not manual & connected
+    gateways = [n for n in nodes.values() if n.tag.endswith("Gateway")]
+    listing = stage_listing(root)
+    assert len(listing) == len(model.stages)
     for number, stage in enumerate(model.stages, start=1):
-        entry = nodes[f"Stage_{number}_entry"]
-        assert entry.tag == bpmn("exclusiveGateway")
-        exit_id = f"Stage_{number}_exit"
-        assert nodes[exit_id].tag == bpmn("exclusiveGateway")
-        leaving = [f for f in flows(process) if f.get("sourceRef") == entry.get("id")]
-        conditions = [f.findtext("bpmn:conditionExpression", namespaces=NS) for f in leaving]
+        entry_id = listing[number - 1].get("entry", "")
+        steps = [task_id(a.id) for a in stage.actions if a.flow]
+        parallel = stage.parallel and bool(steps)
+        first = f"Stage_{number}_split" if parallel else (steps[0] if steps else None)
+        entering = [f for f in flows(process) if f.get("targetRef") == entry_id]
+        assert len(entering) == 1  # the flow comes into the stage at its entry
         if stage.condition is None:
-            assert conditions == [None]
+            assert f"Stage_{number}_entry" not in nodes and f"Stage_{number}_exit" not in nodes
+            assert entry_id == first
         else:
-            assert conditions.count(stage.condition) == 1
-            default = [f for f in leaving if f.get("id") == entry.get("default")]
-            assert [f.get("targetRef") for f in default] == [exit_id]
-        if stage.parallel:
+            assert entry_id == f"Stage_{number}_entry"
+            entry, exit_id = nodes[entry_id], f"Stage_{number}_exit"
+            assert entry.tag == nodes[exit_id].tag == bpmn("exclusiveGateway")
+            leaving = [f for f in flows(process) if f.get("sourceRef") == entry_id]
+            conditions = [f.findtext("bpmn:conditionExpression", namespaces=NS) for f in leaving]
+            assert conditions.count(stage.condition) == 1 and len(leaving) == 2
+            [enter] = [f for f in leaving if f.find("bpmn:conditionExpression", NS) is not None]
+            [skip] = [f for f in leaving if f.get("id") == entry.get("default")]
+            assert enter.get("targetRef") == (first or exit_id)
+            assert skip.get("targetRef") == exit_id and skip.get("name") == "otherwise"
+            assert shown_as(enter.get("name", ""), stage.condition)
+        if parallel:
             split, join = nodes[f"Stage_{number}_split"], nodes[f"Stage_{number}_join"]
             assert split.tag == join.tag == bpmn("parallelGateway")
-            steps = {task_id(a.id) for a in stage.actions if a.flow}
             assert {
                 f.get("targetRef") for f in flows(process) if f.get("sourceRef") == split.get("id")
-            } == steps
+            } == set(steps)
             assert {
                 f.get("sourceRef") for f in flows(process) if f.get("targetRef") == join.get("id")
-            } == steps
+            } == set(steps)
+    needed = sum(
+        2 * (s.condition is not None) + 2 * (s.parallel and any(a.flow for a in s.actions))
+        for s in model.stages
+    )
+    assert len(gateways) == needed
+    check_groups(model, root)
+
+
+def check_groups(model: ProcessModel, root: etree._Element) -> None:
+    """One bpmn:group per stage, its category value named after the stage."""
+    process = process_of(root)
+    values = {
+        v.get("id"): v.get("value") for v in root.iterfind("bpmn:category/bpmn:categoryValue", NS)
+    }
+    groups = process.findall("bpmn:group", NS)
+    assert [g.get("id") for g in groups] == [
+        f"Stage_{n}_group" for n in range(1, len(model.stages) + 1)
+    ]
+    for group, stage in zip(groups, model.stages, strict=True):
+        assert shown_as(values[group.get("categoryValueRef")] or "", stage.name)
 
 
 def check_diagram(root: etree._Element) -> None:
@@ -192,7 +242,8 @@ def check_diagram(root: etree._Element) -> None:
     assert plane is not None and plane.get("bpmnElement") == process.get("id")
     shapes = {s.get("bpmnElement"): s for s in plane.iterfind("bpmndi:BPMNShape", NS)}
     edges = {e.get("bpmnElement"): e for e in plane.iterfind("bpmndi:BPMNEdge", NS)}
-    assert set(shapes) == set(flow_nodes(process))
+    groups = {g.get("id") for g in process.iterfind("bpmn:group", NS)}
+    assert set(shapes) == set(flow_nodes(process)) | groups
     assert set(edges) == {f.get("id") for f in flows(process)}
     assert set(shapes) | set(edges) <= ids
     for shape in shapes.values():
@@ -201,6 +252,10 @@ def check_diagram(root: etree._Element) -> None:
         assert int(bounds.get("width", "0")) > 0 and int(bounds.get("height", "0")) > 0
     for edge in edges.values():
         assert len(edge.findall("di:waypoint", NS)) >= 2
+    for flow in flows(process):  # a named flow has its label box
+        has_label = edges[flow.get("id")].find("bpmndi:BPMNLabel/dc:Bounds", NS) is not None
+        assert has_label == bool(flow.get("name"))
+    assert render_problems(root) == []
 
 
 # -- the claim example ---------------------------------------------------------------------
@@ -231,17 +286,62 @@ def test_every_node_but_manual_only_tasks_is_reachable_from_the_start() -> None:
     assert "Action_second_opinion" not in reachable(process)
 
 
-def test_RW3_every_stage_has_an_entry_gateway_and_the_condition_enters_the_stage() -> None:
-    process = process_of(compiled(claim_model()))
+def test_RW3_only_a_stage_with_a_condition_has_gateways_and_the_condition_enters_it() -> None:
+    root = compiled(claim_model())
+    process = process_of(root)
     by_id = {f.get("id"): f for f in flows(process)}
-    entry = flow_nodes(process)["Stage_2_entry"]
+    nodes = flow_nodes(process)
+    assert sorted(i for i, n in nodes.items() if n.tag == bpmn("exclusiveGateway")) == [
+        "Stage_2_entry",
+        "Stage_2_exit",
+    ]
+    entry = nodes["Stage_2_entry"]
+    assert entry.get("name") is None  # the stage's group carries its name
     conditional = [f for f in by_id.values() if f.find("bpmn:conditionExpression", NS) is not None]
     assert len(conditional) == 1
     assert conditional[0].get("sourceRef") == "Stage_2_entry"
     assert conditional[0].get("targetRef") == "Action_assess"
     assert conditional[0].findtext("bpmn:conditionExpression", namespaces=NS) == "amount > 1000"
-    assert by_id[entry.get("default")].get("targetRef") == "Stage_2_exit"
-    assert {"Stage_1_entry", "Stage_3_entry"} <= set(flow_nodes(process))
+    assert conditional[0].get("name") == "amount > 1000"  # the label is on the entering flow
+    skip = by_id[entry.get("default")]
+    assert skip.get("targetRef") == "Stage_2_exit" and skip.get("name") == "otherwise"
+    # the stage listing's entries: where each stage starts (and rework restarts it)
+    assert [s.get("entry") for s in stage_listing(root)] == [
+        "Action_register",
+        "Stage_2_entry",
+        "Action_pay",
+    ]
+
+
+def test_stage_entries_of_every_kind_of_stage() -> None:
+    model = ProcessModel(
+        "kinds",
+        1,
+        "Kinds",
+        stages=(
+            StageDef("Plain", (ActionDef("a", "A"), ActionDef("b", "B"))),
+            StageDef("Parallel", (ActionDef("c", "C"), ActionDef("d", "D")), parallel=True),
+            StageDef("Both", (ActionDef("e", "E"), ActionDef("f", "F")), "x > 1", True),
+            StageDef("Conditional", (ActionDef("g", "G"),), "y"),
+        ),
+    )
+    root = compiled(model)
+    check_structure(model, root)
+    assert [s.get("entry") for s in stage_listing(root)] == [
+        "Action_a",
+        "Stage_2_split",
+        "Stage_3_entry",
+        "Stage_4_entry",
+    ]
+    out: dict[str, list[str]] = {}
+    for flow in flows(process_of(root)):
+        out.setdefault(flow.get("sourceRef", ""), []).append(flow.get("targetRef", ""))
+    assert out["StartEvent"] == ["Action_a"]
+    assert out["Action_b"] == ["Stage_2_split"]
+    assert out["Stage_2_join"] == ["Stage_3_entry"]
+    assert out["Stage_3_entry"] == ["Stage_3_split", "Stage_3_exit"]
+    assert out["Stage_3_join"] == ["Stage_3_exit"]
+    assert out["Stage_4_exit"] == ["EndEvent"]
 
 
 def test_actions_become_user_service_and_call_tasks_with_their_extension() -> None:
@@ -277,15 +377,7 @@ def test_sequential_stage_chains_actions_in_listed_order() -> None:
     chain = ["StartEvent"]
     while chain[-1] in out:
         chain.append(out[chain[-1]] or "")
-    assert chain == [
-        "StartEvent",
-        "Stage_1_entry",
-        "Action_z",
-        "Action_m",
-        "Action_a",
-        "Stage_1_exit",
-        "EndEvent",
-    ]
+    assert chain == ["StartEvent", "Action_z", "Action_m", "Action_a", "EndEvent"]
 
 
 def test_parallel_stage_has_split_and_join_and_xml_special_text_survives() -> None:
@@ -446,3 +538,61 @@ def test_C1_compile_refuses_a_schedule_without_a_utc_offset() -> None:
     model = dataclasses.replace(claim_model(), settings=CaseSettings(schedules=(naive,)))
     with pytest.raises(ValueError, match="needs a UTC offset"):
         compile_model(model)
+
+
+# -- rework restarts a stage at its entry, whatever kind of stage it is (RW3) --------------
+
+KINDS_YAML = """
+id: kinds
+name: Kinds
+version: 1
+stages:
+  - name: Plain
+    actions:
+      - {id: a, title: A}
+      - {id: b, title: B}
+  - name: Parallel
+    parallel: true
+    actions:
+      - {id: c, title: C}
+      - {id: d, title: D}
+  - name: Conditional
+    condition: amount > 1000
+    actions:
+      - {id: e, title: E}
+  - name: Last
+    actions:
+      - {id: f, title: F}
+"""
+
+
+def test_RW3_reset_to_each_kind_of_stage_entry_restarts_that_stage() -> None:
+    definition = load_source(KINDS_YAML.encode(), "kinds.yaml").definition
+    assert definition.stage_entries == {
+        1: "Action_a",
+        2: "Stage_2_split",
+        3: "Stage_3_entry",
+        4: "Action_f",
+    }
+    flow = FlowRunner(definition)
+    data = {"amount": 5000}
+
+    def ready(wf: BpmnWorkflow) -> list[str]:
+        return [step.element_id for step in flow.ready_steps(wf)]
+
+    def run_until_last(wf: BpmnWorkflow, values: dict[str, Any]) -> None:
+        while ready(wf) != ["Action_f"]:
+            flow.complete(wf, flow.ready_steps(wf)[0].task_id, values)
+
+    wf = flow.start(data)
+    run_until_last(wf, data)
+    flow.reset_to_element(wf, definition.stage_entries[1], data)  # no gateway: its 1st task
+    assert ready(wf) == ["Action_a"] and flow.current_stage(wf) == 1
+    run_until_last(wf, data)
+    flow.reset_to_element(wf, definition.stage_entries[2], data)  # the split: both branches
+    assert ready(wf) == ["Action_c", "Action_d"] and flow.current_stage(wf) == 2
+    run_until_last(wf, data)
+    flow.reset_to_element(wf, definition.stage_entries[3], {"amount": 10})  # re-evaluated
+    assert ready(wf) == ["Action_f"]
+    flow.reset_to_element(wf, definition.stage_entries[3], data)
+    assert ready(wf) == ["Action_e"] and flow.current_stage(wf) == 3

@@ -327,7 +327,7 @@ def test_complete_refuses_unknown_and_non_ready_tasks() -> None:
         flow.complete(wf, "00000000-0000-0000-0000-000000000000", {})
     with pytest.raises(ValueError, match="not a task id"):
         flow.complete(wf, "register", {})
-    gateway = wf.get_tasks(spec_name="Stage_1_entry")[0]
+    gateway = wf.get_tasks(spec_name="Stage_2_entry")[0]
     with pytest.raises(ValueError, match="not a READY manual step"):
         flow.complete(wf, str(gateway.id), {})
 
@@ -422,12 +422,12 @@ def test_dumps_and_loads_at_every_step_match_an_uninterrupted_run() -> None:
 
 
 RESET_TARGETS = [
-    "Stage_1_entry",
+    "Stage_2_exit",
     "Action_register",
     "Action_check",
     "Stage_2_entry",
     "Action_assess",
-    "Stage_3_entry",
+    "Stage_3_split",
     "Action_scan",
     "Action_pay",
 ]
@@ -575,7 +575,7 @@ def test_RW6_two_hundred_resets_keep_the_stored_state_bounded() -> None:
     data = {"amount": 5000}
     wf = flow.start(data)
     advance(flow, wf, data, "Action_close")
-    targets = ["Stage_1_entry", "Action_legal", "Stage_2_entry", "Action_intake"]
+    targets = ["Stage_2_exit", "Action_legal", "Stage_2_entry", "Action_intake"]
     after_reset: dict[str, list[int]] = {target: [] for target in targets}
     after_run = []
     for n in range(200):

@@ -7,10 +7,15 @@ The mapping (documented in ``docs/bpmn-mapping.md``, read back by
   model name) whose ``extensionElements`` carry ``caseloom:case`` (version, context, every
   case setting, schedules (``caseloom:schedule``), calendars, data fields
   (``caseloom:dataField``) and the stage listing);
-* a flat flow: start event, then per stage an exclusive *entry* gateway ``Stage_<n>_entry``
-  whose conditional flow enters the stage and whose default flow skips to the exclusive
-  *exit* gateway ``Stage_<n>_exit``; inside, the flow actions in order, or between the
-  parallel gateways ``Stage_<n>_split`` / ``Stage_<n>_join``; then the end event;
+* a flat flow: start event, then per stage only the gateways it needs: for a condition, an
+  exclusive *entry* gateway ``Stage_<n>_entry`` whose conditional flow enters the stage and
+  whose default flow skips to the exclusive merge ``Stage_<n>_exit``; for parallel actions,
+  the parallel gateways ``Stage_<n>_split`` / ``Stage_<n>_join`` around them; else the flow
+  actions in a row. A stage's entry (in the stage listing) is its entry gateway, else its
+  split, else its first task. Then the end event;
+* one ``bpmn:group`` ``Stage_<n>_group`` per stage, drawn around the stage and labelled
+  with its name (``categoryValueRef`` to a ``bpmn:categoryValue`` of the ``bpmn:category``
+  ``Category_stages``);
 * one task ``Action_<action id>`` per action (``bpmn:userTask``; ``bpmn:serviceTask`` for a
   robot; ``bpmn:callActivity`` for a sub-case step) with ``caseloom:action``; manual-only
   actions (``flow: false``) are tasks without sequence flows.
@@ -38,12 +43,16 @@ from engine.builder.bpmn_model import (
     format_schedule_start,
 )
 from engine.builder.layout import (
+    SKIP_LABEL,
     XML_NAMESPACES,
+    Diagram,
+    EdgeRole,
     EdgeSpec,
     FlowPlan,
     NodeKind,
     StagePlan,
-    build_diagram,
+    diagram_element,
+    layout,
 )
 from engine.builder.namespaces import XSI_NS, bpmn, caseloom
 from engine.model import WEEKDAYS, ActionDef, CalendarDef, DataField, ProcessModel, StageDef
@@ -51,9 +60,10 @@ from engine.model import WEEKDAYS, ActionDef, CalendarDef, DataField, ProcessMod
 __all__ = ["EXPORTER", "EXPORTER_VERSION", "TARGET_NAMESPACE", "compile_model", "task_id"]
 
 EXPORTER = "caseloom"
-EXPORTER_VERSION = "1"
+EXPORTER_VERSION = "2"
 """Version of the mapping written (bumped when the XML written changes meaning)."""
 TARGET_NAMESPACE = "https://caseloom.dev/processes"
+CATEGORY_ID = "Category_stages"
 START_ID = "StartEvent"
 END_ID = "EndEvent"
 
@@ -96,9 +106,12 @@ def compile_model(model: ProcessModel) -> bytes:
         root, bpmn("process"), id=model.id, name=model.name, isExecutable="true"
     )
     flow = _Flow.of(model)
+    plan = flow.plan(model.id)
+    diagram = layout(plan)
     etree.SubElement(process, bpmn("extensionElements")).append(_case_extension(model, flow))
-    flow.emit(process)
-    root.append(build_diagram(flow.plan(model.id)))
+    flow.emit(process, diagram)
+    root.append(flow.category(diagram))
+    root.append(diagram_element(plan, diagram))
     _check_unique_ids(root)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -227,12 +240,19 @@ class _Edge:
     source: str
     target: str
     condition: str | None = None
-    skip: bool = False
+    role: EdgeRole = EdgeRole.PLAIN
+
+    @property
+    def label(self) -> str | None:
+        """The text the diagram shows on the flow."""
+        if self.role is EdgeRole.SKIP:
+            return SKIP_LABEL
+        return self.condition
 
 
 @dataclass
 class _Flow:
-    """The flow graph of a model, built once, then written as XML and laid out."""
+    """The flow graph of a model, built once, then laid out and written as XML."""
 
     nodes: list[_Node] = field(default_factory=list)
     edges: list[_Edge] = field(default_factory=list)
@@ -277,42 +297,74 @@ class _Flow:
         return node.id
 
     def connect(
-        self, source: str, target: str, *, condition: str | None = None, skip: bool = False
+        self,
+        source: str,
+        target: str,
+        *,
+        condition: str | None = None,
+        role: EdgeRole = EdgeRole.PLAIN,
     ) -> _Edge:
-        edge = _Edge(f"Flow_{len(self.edges) + 1}", source, target, condition, skip)
+        edge = _Edge(f"Flow_{len(self.edges) + 1}", source, target, condition, role)
         self.edges.append(edge)
         self.by_id[source].outgoing.append(edge.id)
         self.by_id[target].incoming.append(edge.id)
         return edge
 
     def stage(self, number: int, stage: StageDef, previous: str) -> str:
-        """Add one stage after ``previous``; returns the stage's exit gateway id."""
+        """Add one stage after ``previous``; returns the node the flow leaves the stage from.
+
+        Only what the stage needs: an exclusive entry gateway and a merge for a condition,
+        a split and a join for parallel actions. The stage's *entry* (where it starts and
+        where rework restarts it) is the entry gateway, else the split, else the first task.
+        """
         prefix = f"Stage_{number}"
-        entry = self.node(f"{prefix}_entry", "exclusiveGateway", NodeKind.GATEWAY, name=stage.name)
-        self.entries[number] = entry.id
-        self.connect(previous, entry.id)
         flow_actions = [a for a in stage.actions if a.flow]
         parallel = stage.parallel and bool(flow_actions)
-        split = join = None
+        conditional = stage.condition is not None
+        gateway = merge = split = join = None
+        if conditional or not flow_actions:
+            # (a stage with nothing in the flow and no condition is not a valid model; it
+            # still gets an entry, a gateway passing straight through)
+            gateway = self.node(f"{prefix}_entry", "exclusiveGateway", NodeKind.GATEWAY).id
         if parallel:
             split = self.node(f"{prefix}_split", "parallelGateway", NodeKind.GATEWAY).id
         steps = [self.task(a, number) for a in flow_actions]
         if parallel:
             join = self.node(f"{prefix}_join", "parallelGateway", NodeKind.GATEWAY).id
-        exit_id = self.node(f"{prefix}_exit", "exclusiveGateway", NodeKind.GATEWAY).id
-        first = split or (steps[0] if steps else exit_id)
-        self.connect(entry.id, first, condition=stage.condition)
-        if stage.condition is not None:
-            entry.default = self.connect(entry.id, exit_id, skip=True).id
+        if conditional:
+            merge = self.node(f"{prefix}_exit", "exclusiveGateway", NodeKind.GATEWAY).id
+        first = split or (steps[0] if steps else None)
+        entry = gateway or first
+        assert entry is not None
+        self.entries[number] = entry
+        self.connect(previous, entry)
+        if gateway is not None and merge is not None:
+            self.connect(
+                gateway, first or merge, condition=stage.condition, role=EdgeRole.CONDITION
+            )
+            self.by_id[gateway].default = self.connect(gateway, merge, role=EdgeRole.SKIP).id
         last = self._inner(steps, split, join)
-        if last is not None:
-            self.connect(last, exit_id)
+        if merge is not None:
+            if last is not None:
+                self.connect(last, merge)
+            last = merge
         manual = [self.task(a, number) for a in stage.actions if not a.flow]
-        self.stages.append(StagePlan(entry.id, exit_id, tuple(steps), tuple(manual), split, join))
-        return exit_id
+        self.stages.append(
+            StagePlan(
+                name=stage.name,
+                group=f"{prefix}_group",
+                steps=tuple(steps),
+                manual=tuple(manual),
+                gateway=gateway,
+                merge=merge,
+                split=split,
+                join=join,
+            )
+        )
+        return last or entry
 
     def _inner(self, steps: list[str], split: str | None, join: str | None) -> str | None:
-        """Flows inside a stage; returns the node that leads to the exit, if any."""
+        """Flows inside a stage; returns the node that leads out of it, if any."""
         if split is not None and join is not None:
             for step in steps:
                 self.connect(split, step)
@@ -325,8 +377,13 @@ class _Flow:
 
     # -- output ----------------------------------------------------------------------------
 
-    def emit(self, process: etree._Element) -> None:
-        """Write the flow nodes, then the sequence flows, into ``process``."""
+    def emit(self, process: etree._Element, diagram: Diagram) -> None:
+        """Write the flow nodes, the sequence flows, then the stage groups into ``process``.
+
+        A flow's ``name`` is the text its label shows: the condition (cut with an ellipsis
+        when longer than the label's two lines; the ``conditionExpression`` keeps it whole),
+        or :data:`~engine.builder.layout.SKIP_LABEL` on a stage's default flow.
+        """
         for node in self.nodes:
             process.append(self._node_element(node))
         for edge in self.edges:
@@ -337,14 +394,34 @@ class _Flow:
                 sourceRef=edge.source,
                 targetRef=edge.target,
             )
+            label = diagram.labels.get(edge.id)
+            if label is not None:
+                element.set("name", label.text)
             if edge.condition is not None:
-                element.set("name", edge.condition)
                 expression = etree.SubElement(
                     element,
                     bpmn("conditionExpression"),
                     {f"{{{XSI_NS}}}type": "bpmn:tFormalExpression"},
                 )
                 expression.text = edge.condition
+        for number, stage in enumerate(self.stages, start=1):
+            etree.SubElement(
+                process, bpmn("group"), id=stage.group, categoryValueRef=_category_value(number)
+            )
+
+    def category(self, diagram: Diagram) -> etree._Element:
+        """The ``bpmn:category`` whose values name the stage groups (what bpmn.io shows on
+        a group)."""
+        element = etree.Element(bpmn("category"), id=CATEGORY_ID)
+        for number, stage in enumerate(self.stages, start=1):
+            label = diagram.labels.get(stage.group)
+            etree.SubElement(
+                element,
+                bpmn("categoryValue"),
+                id=_category_value(number),
+                value=label.text if label is not None else stage.name,
+            )
+        return element
 
     def _node_element(self, node: _Node) -> etree._Element:
         element = etree.Element(bpmn(node.tag), id=node.id)
@@ -374,9 +451,11 @@ class _Flow:
             end=END_ID,
             stages=tuple(self.stages),
             kinds={n.id: n.kind for n in self.nodes},
-            edges=tuple(
-                EdgeSpec(e.id, e.source, e.target, e.skip, e.condition) for e in self.edges
-            ),
-            labels={n.id: n.name for n in self.nodes if n.kind is not NodeKind.TASK and n.name},
+            edges=tuple(EdgeSpec(e.id, e.source, e.target, e.role, e.label) for e in self.edges),
+            titles={n.id: n.name or "" for n in self.nodes if n.kind is NodeKind.TASK},
             markers=frozenset(n.id for n in self.nodes if n.tag == "exclusiveGateway"),
         )
+
+
+def _category_value(number: int) -> str:
+    return f"Stage_{number}_category"

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from stage_ids import claim_stage, task_of
 
+from engine.builder.loader import load_definition
 from engine.errors import DefinitionError, Problem
 from engine.model import DueRule, DueUnit
 from engine.simulation.distributions import Distribution
@@ -194,8 +196,9 @@ def test_variant_calendar_and_branches() -> None:
     scenarios = {s.variant: s for s in load_variants(WHATIF)}
     long_days = {p.name: p.calendar for p in scenarios["long days"].resources}
     assert long_days == {"clerks": "long_days", "investigators": "long_days", "payment_robot": None}
+    assess = claim_stage("Assessment")
     assert scenarios["assess fewer claims"].params["claim"].branches == {
-        "Stage_3_entry": (("Flow_9", 0.5), ("Flow_10", 0.5))
+        assess.gateway: ((assess.enter, 0.5), (assess.skip, 0.5))
     }
 
 
@@ -276,7 +279,7 @@ def test_many_problems_are_reported_together_with_their_lines() -> None:
         ("processes.claim.durations.register.std", line_of(text, "std: -5m")),
         ("processes.claim.durations.asses", line_of(text, "asses: 2h")),
         ("processes.claim.durations.pay.low", line_of(text, "low: 2m")),
-        ("processes.claim.branches.Stage_3_entry", line_of(text, "branches:")),
+        ("processes.claim.branches.Assessment", line_of(text, "branches:")),
         ("processes.claim.branches.Gateway_x", line_of(text, "branches:")),
         ("processes.claim.holds[0].kind", line_of(text, "vacation")),
         ("processes.claim.rework[0].stage", line_of(text, "stage: 4")),
@@ -423,40 +426,42 @@ def test_robot_keys_must_be_actions() -> None:
     assert_problem(text, "processes.claim.robots.payy", "payy", "unknown action 'payy'")
 
 
+def with_branches(branches: str) -> str:
+    """BASE with ``branches`` (a flow mapping) for process claim."""
+    return BASE.replace("  fraud_check:\n", f"    branches: {branches}\n  fraud_check:\n")
+
+
 def test_branch_gateway_must_be_an_exclusive_gateway() -> None:
-    text = BASE.replace(
-        "  fraud_check:\n", "    branches: {Action_assess: {Flow_11: 1}}\n  fraud_check:\n"
-    )
-    assert_problem(
-        text, "processes.claim.branches.Action_assess", "branches", "no exclusive gateway"
-    )
+    task = task_of(load_definition(PROCESSES / "claim.yaml"), "assess")
+    text = with_branches(f"{{{task}: {{x: 1}}}}")
+    assert_problem(text, f"processes.claim.branches.{task}", "branches", "no exclusive gateway")
 
 
 def test_branch_flow_must_leave_the_gateway() -> None:
-    text = BASE.replace(
-        "  fraud_check:\n",
-        "    branches: {Stage_3_entry: {Flow_9: 0.5, Flow_5: 0.5}}\n  fraud_check:\n",
-    )
+    assess, fraud = claim_stage("Assessment"), claim_stage("Fraud screening")
+    text = with_branches(f"{{{assess.gateway}: {{{assess.enter}: 0.5, {fraud.enter}: 0.5}}}}")
     problem = assert_problem(
-        text, "processes.claim.branches.Stage_3_entry.Flow_5", "branches", "no outgoing flow"
+        text,
+        f"processes.claim.branches.{assess.gateway}.{fraud.enter}",
+        "branches",
+        f"gateway {assess.gateway!r} has no outcome {fraud.enter!r}",
     )
-    assert "'Flow_9', 'Flow_10'" in problem.message
+    assert repr(assess.enter) in problem.message and repr(assess.skip) in problem.message
 
 
 def test_branch_probabilities_must_add_up_to_one() -> None:
-    text = BASE.replace(
-        "  fraud_check:\n",
-        "    branches: {Stage_3_entry: {Flow_9: 0.5, Flow_10: 0.4}}\n  fraud_check:\n",
-    )
-    assert_problem(text, "processes.claim.branches.Stage_3_entry", "branches", "add up to 0.9")
+    assess = claim_stage("Assessment")
+    text = with_branches(f"{{{assess.gateway}: {{{assess.enter}: 0.5, {assess.skip}: 0.4}}}}")
+    assert_problem(text, f"processes.claim.branches.{assess.gateway}", "branches", "add up to 0.9")
 
 
 def test_branch_probabilities_close_enough_to_one_are_fine() -> None:
-    text = BASE.replace(
-        "  fraud_check:\n",
-        "    branches: {Stage_3_entry: {Flow_9: 0.1, Flow_10: 0.2, }}\n  fraud_check:\n",
-    ).replace("Flow_9: 0.1, Flow_10: 0.2, ", "Flow_9: 0.7, Flow_10: 0.30000000000000004")
-    assert load(text)[0].params["claim"].branches["Stage_3_entry"][0] == ("Flow_9", 0.7)
+    assess = claim_stage("Assessment")
+    text = with_branches(
+        f"{{{assess.gateway}: {{{assess.enter}: 0.7, {assess.skip}: 0.30000000000000004}}}}"
+    )
+    branches = load(text)[0].params["claim"].branches
+    assert branches[assess.gateway][0] == (assess.enter, 0.7)
 
 
 def test_probabilities_must_be_between_0_and_1() -> None:
@@ -733,7 +738,10 @@ def test_the_documented_example_loads() -> None:
     [base, clerk] = scenarios_from_source(block, "doc.scenario.yaml", base_dir=ROOT / "examples")
     assert clerk.variant == "one more clerk"
     assert set(base.calendars) == {"office", "night"}
-    assert base.params["claim"].branches == {"Stage_3_entry": (("Flow_9", 0.3), ("Flow_10", 0.7))}
+    assess = claim_stage("Assessment")
+    assert base.params["claim"].branches == {
+        assess.gateway: ((assess.enter, 0.3), (assess.skip, 0.7))
+    }
     assert base.params["claim"].pool_durations == {
         "pay": {"payment_robot": Distribution("fix", (10.0,))}
     }

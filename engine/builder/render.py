@@ -1,8 +1,24 @@
-"""Render a process model as a readable stage/action tree (``caseloom show``)."""
+"""Render a process as a readable stage/action tree (``caseloom show``).
+
+Given a :class:`~engine.model.ProcessDefinition`, the tree also shows, after the names, the
+BPMN ids that scenarios and tools need: each stage's entry element, and for a stage with a
+condition its gateway with the flow that enters the stage and the flow that skips it
+(``[gateway G: enter F1, skip F2]``); each action's task element; and every other exclusive
+gateway that decides between flows, with its outgoing flows and their conditions. The ids
+are read from the BPMN (:mod:`engine.builder.branching`), never guessed from the compiler's
+naming scheme.
+"""
 
 from __future__ import annotations
 
-from engine.model import ActionDef, ProcessModel
+from engine.builder.branching import (
+    BranchFlow,
+    ExclusiveGateway,
+    StageBranch,
+    exclusive_gateways,
+    stage_branches,
+)
+from engine.model import ActionDef, ProcessDefinition, ProcessModel
 
 
 def _action_flags(action: ActionDef) -> list[str]:
@@ -50,8 +66,72 @@ def _settings_lines(model: ProcessModel) -> list[str]:
     return lines
 
 
-def render_tree(model: ProcessModel) -> str:
-    """The process as an indented text tree."""
+def _flow_text(flow: BranchFlow) -> str:
+    if flow.condition is not None:
+        how = f" if {flow.condition}"
+    elif flow.default:
+        how = " otherwise"
+    else:
+        how = ""
+    return f"{flow.id}{how} -> {flow.target}"
+
+
+def _stage_ids(entry: str | None, branch: StageBranch | None) -> str:
+    """The ``[...]`` ids of a stage: its gateway and flows, or its entry element."""
+    if branch is not None and branch.gateway is not None:
+        simple = {f.id for f in branch.flows} == {branch.enter, branch.skip}
+        if simple and branch.enter is not None and branch.skip is not None:
+            return f"  [gateway {branch.gateway}: enter {branch.enter}, skip {branch.skip}]"
+        flows = "; ".join(_flow_text(f) for f in branch.flows)
+        return f"  [gateway {branch.gateway}: {flows}]"
+    return f"  [entry {entry}]" if entry else ""
+
+
+class _Ids:
+    """The BPMN ids of a definition, for the tree."""
+
+    def __init__(self, definition: ProcessDefinition) -> None:
+        self.entries = dict(definition.stage_entries)
+        self.tasks: dict[str, str] = {}
+        for task, action in definition.task_actions.items():
+            self.tasks.setdefault(action, task)
+        self.gateways: dict[str, ExclusiveGateway] = exclusive_gateways(
+            definition.bpmn, definition.id, definition.source
+        )
+
+        def outgoing(ident: str) -> tuple[BranchFlow, ...] | None:
+            found = self.gateways.get(ident)
+            return found.flows if found is not None else None
+
+        self.branches = stage_branches(definition.model, self.entries, outgoing)
+
+    def stage(self, number: int) -> str:
+        return _stage_ids(self.entries.get(number), self.branches.get(number))
+
+    def action(self, action: ActionDef) -> str:
+        task = self.tasks.get(action.id)
+        return f"  [task {task}]" if task is not None and task != action.id else ""
+
+    def other_gateways(self) -> list[str]:
+        """Lines for the deciding gateways that are not a stage's entry."""
+        shown = {b.gateway for b in self.branches.values()}
+        lines = []
+        for gateway in self.gateways.values():
+            if gateway.id in shown or len(gateway.flows) < 2:
+                continue
+            name = f" ({gateway.name})" if gateway.name else ""
+            flows = "; ".join(_flow_text(f) for f in gateway.flows)
+            lines.append(f"    {gateway.id}{name}: {flows}")
+        return ["  exclusive gateways:", *lines] if lines else []
+
+
+def render_tree(source: ProcessModel | ProcessDefinition) -> str:
+    """The process as an indented text tree; with the BPMN ids (stage gateways and their
+    flows, action tasks, other deciding gateways) when given a whole definition."""
+    if isinstance(source, ProcessDefinition):
+        model, ids = source.model, _Ids(source)
+    else:
+        model, ids = source, None
     context = " - ".join(x for x in (model.customer, model.contract, model.service) if x)
     head = f"{model.id} v{model.version}: {model.name}"
     if context:
@@ -65,9 +145,13 @@ def render_tree(model: ProcessModel) -> str:
         if stage.parallel:
             extra.append("parallel")
         suffix = f"  ({'; '.join(extra)})" if extra else ""
-        out.append(f"  Stage {number}: {stage.name}{suffix}")
+        stage_ids = ids.stage(number) if ids is not None else ""
+        out.append(f"  Stage {number}: {stage.name}{suffix}{stage_ids}")
         for action in stage.actions:
             flags = _action_flags(action)
             tail = f"  ({'; '.join(flags)})" if flags else ""
-            out.append(f"    - {action.id}: {action.title}{tail}")
+            task = ids.action(action) if ids is not None else ""
+            out.append(f"    - {action.id}: {action.title}{tail}{task}")
+    if ids is not None:
+        out.extend(ids.other_gateways())
     return "\n".join(out)

@@ -145,31 +145,40 @@ def simulate_command(
         list[Path],
         typer.Argument(
             help="Scenario YAML files (their variants are compared in one report); or a "
-            "Prosimos BPMN model and its JSON parameters."
+            "Prosimos BPMN model and its JSON parameters.",
+            metavar="FILE",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
-        "simulation-out"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the outputs.", metavar="DIR")
+    ] = Path("simulation-out"),
     cases: Annotated[
-        int | None, typer.Option(help="Cases to run (overrides the scenario).")
+        int | None, typer.Option(help="Cases to run (overrides the scenario).", metavar="N")
     ] = None,
     horizon: Annotated[
-        str | None, typer.Option(help="Simulated time to run instead, e.g. 30d.")
+        str | None,
+        typer.Option(help="Simulated time to run instead, e.g. 30d.", metavar="DURATION"),
     ] = None,
-    replications: Annotated[int | None, typer.Option(help="Replications per variant.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (overrides the scenario's).")] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications per variant.", metavar="N")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed (overrides the scenario's).", metavar="N")
+    ] = None,
     variant: Annotated[
-        list[str] | None, typer.Option(help="Run only these variants (repeatable).")
+        list[str] | None,
+        typer.Option(help="Run only these variants (repeatable).", metavar="NAME"),
     ] = None,
     prosimos: Annotated[
-        Path | None, typer.Option(help="Prosimos 2.x parameters (JSON) for the BPMN model.")
+        Path | None,
+        typer.Option(help="Prosimos 2.x parameters (JSON) for the BPMN model.", metavar="FILE"),
     ] = None,
     start: Annotated[
         str | None,
         typer.Option(
             help="Start of a Prosimos run, ISO 8601 with time zone "
-            "(default 2024-01-01T09:00Z, a Monday)."
+            "(default 2024-01-01T09:00Z, a Monday).",
+            metavar="DATETIME",
         ),
     ] = None,
     xes: Annotated[bool, typer.Option(help="Also write the event logs as XES.")] = True,
@@ -182,6 +191,7 @@ def simulate_command(
             help="Also replay this many sampled cases of each variant through the runtime "
             "and check they match (0: no check).",
             min=0,
+            metavar="N",
         ),
     ] = 0,
 ) -> None:

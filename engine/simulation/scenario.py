@@ -34,7 +34,8 @@ M005    an unknown action (durations, pool durations, holds, rework, sub-cases, 
 M006    an ambiguous or repeated action in a resource pool
 M007    an unknown calendar, or one defined differently by two processes
 M008    a resource pool or arrivals calendar with no working hours
-M009    branch probabilities: unknown gateway or flow, or not adding up to 1
+M009    branch probabilities: unknown gateway, stage (or one without a condition) or
+        outcome, one given twice, or not adding up to 1
 M010    a rework target that is not allowed (RW4, RW5)
 M011    a sub-case the parent may not start (SC5)
 M012    an action of the flow with no duration (none of its own, and not one for every

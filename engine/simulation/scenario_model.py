@@ -97,7 +97,8 @@ class ProcessParams:
     ``durations``: action key -> processing time (working time of the resource's calendar).
     ``pool_durations``: action key -> pool name -> processing time when that pool does it
     (e.g. Prosimos's per-resource durations); ``durations`` for the other pools.
-    ``branches``: gateway element id -> ((flow id, probability), ...); a gateway listed here
+    ``branches``: gateway element id -> ((flow id, probability), ...) (a scenario file may
+    name them by stage name and outcome, resolved to ids on loading); a gateway listed here
     branches by probability, others by their conditions on case data.
     ``robots``: action key -> behaviour; ``robot_default`` for robot actions not listed.
     ``settings``: overrides of the definition's case settings (what-if: e.g.

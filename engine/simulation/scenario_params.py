@@ -17,7 +17,7 @@ from engine.builder.yaml_source import YamlPath
 from engine.durations import DurationError, parse_due, parse_wall_duration
 from engine.errors import DefinitionError
 from engine.simulation.distributions import Distribution, parse_distribution
-from engine.simulation.graph import NodeKind
+from engine.simulation.scenario_branches import BranchChoices, BranchTarget
 from engine.simulation.scenario_definitions import ScenarioProcess
 from engine.simulation.scenario_model import (
     HOLD_KINDS,
@@ -253,54 +253,89 @@ class ParamsChecks(ScenarioScope):
     def branches(
         self, proc: ScenarioProcess, path: YamlPath, value: Any
     ) -> dict[str, tuple[tuple[str, float], ...]]:
-        """The outgoing-flow probabilities of each exclusive gateway named (sum 1)."""
+        """The outgoing-flow probabilities of each exclusive gateway named (sum 1).
+
+        A gateway is named by its element id or by the name of the stage it enters; an
+        outcome by its flow id, ``enter``/``skip`` (a stage's gateway), the condition text of
+        a flow, or ``otherwise`` (the default flow). The flows are kept in the gateway's
+        order, whatever the order written.
+        """
         out: dict[str, tuple[tuple[str, float], ...]] = {}
         if proc.sim is None:
             return out
-        graph = proc.sim.graph
-        gateways = [n.id for n in graph.nodes.values() if n.kind == NodeKind.XOR]
-        for gateway, flows in as_mapping(value).items():
-            where = path + (gateway,)
-            node = graph.nodes.get(gateway)
-            if node is None or node.kind != NodeKind.XOR:
-                choices = [g for g in gateways if len(graph.nodes[g].outgoing) > 1]
+        choices = BranchChoices(proc.model, proc.sim)
+        named: dict[str, str] = {}
+        for key, flows in as_mapping(value).items():
+            where = path + (key,)
+            target = choices.target(key)
+            if isinstance(target, str):
+                self.add(target, where, "M009", at_key=True)
+                continue
+            if target.gateway in named:
                 self.add(
-                    f"process {proc.model.id!r} has no exclusive gateway {gateway!r}"
-                    f"{did_you_mean(gateway, gateways)} (its deciding gateways: {quoted(choices)})",
+                    f"{target.label} is given twice: as {named[target.gateway]!r} and {key!r}",
                     where,
                     "M009",
                     at_key=True,
                 )
                 continue
+            named[target.gateway] = key
             if not isinstance(flows, dict):
                 continue
-            outgoing = [flow.id for flow in node.outgoing]
-            read: list[tuple[str, float]] = []
-            for flow, probability in flows.items():
-                if flow not in outgoing:
-                    self.add(
-                        f"gateway {gateway!r} has no outgoing flow {flow!r}"
-                        f"{did_you_mean(flow, outgoing)} (its flows: {quoted(outgoing)})",
-                        where + (flow,),
-                        "M009",
-                        at_key=True,
-                    )
-                    continue
-                number = as_probability(probability)
-                if number is not None:
-                    read.append((flow, number))
-            if len(read) != len(flows):
+            read = self.branch_outcomes(target, where, flows)
+            if read is None:
                 continue
-            total = math.fsum(p for _, p in read)
+            total = math.fsum(read.values())
             if abs(total - 1) > BRANCH_TOLERANCE:
                 self.add(
-                    f"the probabilities of gateway {gateway!r} add up to {total:g}, not 1",
+                    f"the probabilities of {target.label} add up to {total:g}, not 1",
                     where,
                     "M009",
                 )
                 continue
-            out[gateway] = tuple(read)
+            out[target.gateway] = tuple(
+                (flow, read[flow]) for flow in target.outgoing if flow in read
+            )
         return out
+
+    def branch_outcomes(
+        self, target: BranchTarget, path: YamlPath, flows: dict[str, Any]
+    ) -> dict[str, float] | None:
+        """Flow id -> probability of the outcomes written for ``target`` (None when one
+        cannot be read: reported)."""
+        read: dict[str, float] = {}
+        keys: dict[str, str] = {}
+        ok = True
+        for key, probability in flows.items():
+            where = path + (key,)
+            flow = target.flow(key)
+            if flow is None:
+                self.add(
+                    f"{target.label} has no outcome {key!r}{did_you_mean(key, target.outcomes)} "
+                    f"(its outcomes: {quoted(target.outcomes)})",
+                    where,
+                    "M009",
+                    at_key=True,
+                )
+                ok = False
+                continue
+            if flow in keys:
+                self.add(
+                    f"{key!r} and {keys[flow]!r} are the same outcome of {target.label} "
+                    f"(flow {flow!r})",
+                    where,
+                    "M009",
+                    at_key=True,
+                )
+                ok = False
+                continue
+            keys[flow] = key
+            number = as_probability(probability)
+            if number is None:
+                ok = False  # reported by the schema
+                continue
+            read[flow] = number
+        return read if ok else None
 
     def holds(self, proc: ScenarioProcess, path: YamlPath, value: Any) -> tuple[HoldSpec, ...]:
         """The holds drawn after actions (kind, probability, duration)."""

@@ -14,8 +14,9 @@ Normalisation rules:
   are different rules;
 * an ISO duration mixing days and a non-zero time part (``P1DT2H``) becomes hours or minutes
   (``26h``), as there is no "day and a bit" rule;
-* ISO years, months and weeks, seconds and fractions are refused with a message saying what to
-  write instead.
+* years, months and weeks (``1 month``, ``2 weeks``, ``P1M``), seconds and fractions are
+  refused with a message saying what to write instead (days or working days: a month is not a
+  fixed duration).
 """
 
 from __future__ import annotations
@@ -57,6 +58,15 @@ _UNIT_WORDS: dict[str, DueUnit] = {
     "days": DueUnit.DAYS,
 }
 _WEEK_WORDS = frozenset({"w", "wk", "wks", "week", "weeks"})
+_MONTH_WORDS = frozenset({"mo", "mos", "mth", "mths", "month", "months"})
+_YEAR_WORDS = frozenset({"y", "yr", "yrs", "year", "years"})
+# Units that are not accepted, with the days and working days one of them usually means, so
+# that the refusal can say what to write instead: (what it is, days, working days).
+_CALENDAR_UNITS: dict[frozenset[str], tuple[str, int, int]] = {
+    _WEEK_WORDS: ("weeks are not a unit", 7, 5),
+    _MONTH_WORDS: ("a month is not a fixed duration (28 to 31 days)", 30, 22),
+    _YEAR_WORDS: ("a year is not a fixed duration (365 or 366 days)", 365, 250),
+}
 
 # "4h", "4 h", "90 minutes", "3 working days", "2 business days", "1.5h" (refused later).
 _SIMPLE = re.compile(
@@ -89,6 +99,12 @@ def parse_due(value: str | int) -> DueRule:
     numbers (a unit is required), fractions, zero or negative amounts and durations longer
     than :data:`MAX_DAYS` days.
     """
+    return _parse_due(value, wall_clock=False)
+
+
+def _parse_due(value: str | int, *, wall_clock: bool) -> DueRule:
+    """:func:`parse_due`; ``wall_clock`` leaves working days out of the advice for weeks,
+    months and years (a wall-clock duration cannot be in working days)."""
     if not isinstance(value, str):
         if isinstance(value, int) and not isinstance(value, bool):
             raise DurationError(value, f"a unit is required, e.g. '{value}h' or '{value}d'")
@@ -109,10 +125,18 @@ def parse_due(value: str | int) -> DueRule:
         raise DurationError(value, f"expected {_EXAMPLES}")
     word = match["unit"]
     working = match["working"] is not None
-    if word in _WEEK_WORDS:
-        raise DurationError(
-            value, "weeks are not a unit; write days instead (e.g. '14d' or '10 working days')"
-        )
+    for words, (what, days, working_days) in _CALENDAR_UNITS.items():
+        if word in words:
+            raise DurationError(
+                value,
+                _days_advice(
+                    what,
+                    match["amount"],
+                    days=days,
+                    working_days=None if wall_clock else working_days,
+                    working=working,
+                ),
+            )
     unit = _UNIT_WORDS.get(word)
     if unit is None:
         raise DurationError(value, f"unknown unit {word!r}; expected {_EXAMPLES}")
@@ -134,7 +158,7 @@ def parse_wall_duration(value: str | int) -> timedelta:
     Accepts the spellings of :func:`parse_due` except "working" ones, since wall-clock time
     does not follow a calendar.
     """
-    rule = parse_due(value)
+    rule = _parse_due(value, wall_clock=True)
     if rule.working:
         raise DurationError(
             value,
@@ -188,6 +212,24 @@ def _parse_iso(value: object, text: str) -> DueRule:
     if parts["hours"] == 0 and parts["minutes"] == 0:
         return _build(value, int(parts["days"]), DueUnit.DAYS, False)
     return _build(value, int(total), DueUnit.MINUTES, False)
+
+
+def _days_advice(
+    what: str, amount: str, *, days: int, working_days: int | None, working: bool
+) -> str:
+    """Message for weeks, months or years: write days or working days instead (``2 weeks`` ->
+    ``'14d' or '10 working days'``; ``1 month`` -> ``'30d' or '22 working days'``); only
+    days when ``working_days`` is None, only working days for ``2 working weeks``."""
+    count = _fraction(amount)
+    if count <= 0:
+        count = Fraction(1)
+    wall = f"'{max(1, round(count * days))}d'"
+    if working_days is None:
+        examples = wall
+    else:
+        work = f"'{max(1, round(count * working_days))} working days'"
+        examples = work if working else f"{wall} or {work}"
+    return f"{what}; write days instead (e.g. {examples})"
 
 
 def _fraction(number: str) -> Fraction:

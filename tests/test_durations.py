@@ -120,6 +120,35 @@ def test_refused_spellings_say_what_to_write(value: str | int, fragment: str) ->
     assert repr(value) in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "advice"),
+    [
+        ("2 weeks", "weeks are not a unit; write days instead (e.g. '14d' or '10 working days')"),
+        ("3w", "(e.g. '21d' or '15 working days')"),
+        ("2 working weeks", "(e.g. '10 working days')"),
+        ("1 month", "a month is not a fixed duration"),
+        ("1 month", "write days instead (e.g. '30d' or '22 working days')"),
+        ("2 months", "(e.g. '60d' or '44 working days')"),
+        ("1mo", "(e.g. '30d' or '22 working days')"),
+        ("1 working month", "(e.g. '22 working days')"),
+        ("1 year", "a year is not a fixed duration"),
+        ("1y", "(e.g. '365d' or '250 working days')"),
+    ],
+)
+def test_weeks_months_and_years_say_which_days_to_write(value: str, advice: str) -> None:
+    with pytest.raises(DurationError) as info:
+        parse_due(value)
+    assert advice in str(info.value)
+    assert "unknown unit" not in str(info.value)
+
+
+def test_wall_clock_advice_for_months_leaves_working_days_out() -> None:
+    with pytest.raises(DurationError) as info:
+        parse_wall_duration("1 month")
+    assert "(e.g. '30d')" in str(info.value)
+    assert "working" not in str(info.value)
+
+
 def test_duration_error_is_a_value_error_and_keeps_the_value() -> None:
     with pytest.raises(ValueError) as info:
         parse_due("1.5h")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -207,3 +211,45 @@ def test_simulate_compares_several_scenario_files_in_one_report(tmp_path: Path) 
     html = (out / "report.html").read_text()
     assert "Claims baseline" in html and "Claims proposal" in html
     assert "utilisation[clerks]" in html
+
+
+# -- help (issue point 11) ---------------------------------------------------------------------
+
+
+def test_simulate_help_shows_metavars_and_no_type_placeholders() -> None:
+    result = runner.invoke(app, ["simulate", "--help"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Usage: caseloom simulate [OPTIONS] FILE...\n" in text
+    for placeholder in ("<bool>", "<list[", "<path>", "<str>", "<int", "{scenario}"):
+        assert placeholder not in text, text
+    for row in (
+        r"-o, --out DIR +Folder for the outputs\.  \[default: simulation-out\]",
+        r"--horizon DURATION +Simulated time",
+        r"--variant NAME +Run only these variants",
+        r"--start DATETIME +Start of a Prosimos run",
+        r"--xes / --no-xes +Also write the event logs as XES\.  \[default: xes\]",
+        r"--progress / --no-progress +Progress bar",
+        r"--verify N +Also replay",
+    ):
+        assert re.search(rf"^  {row}", text, re.M), (row, text)
+
+
+def test_simulate_help_in_a_pipe_keeps_long_lines_whole() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "TERMINAL_WIDTH")}
+    done = subprocess.run(
+        [sys.executable, "-c", "from engine.cli import app; app(prog_name='caseloom')"]
+        + ["simulate", "--help"],
+        capture_output=True,  # stdout is a pipe, not a terminal
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    line = (
+        "  --start DATETIME            Start of a Prosimos run, ISO 8601 with time zone "
+        "(default 2024-01-01T09:00Z, a Monday)."
+    )
+    assert line in done.stdout.splitlines(), done.stdout
+    assert "╭" not in done.stdout and "\x1b[" not in done.stdout

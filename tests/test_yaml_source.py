@@ -177,6 +177,45 @@ def test_bad_indentation_is_malformed() -> None:
     assert "malformed YAML" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("source", "position", "advice"),
+    [
+        ("id: a\nstages:\n\t- name: x\n", (3, 1), "a tab character"),
+        ("id: a\nmeta:\n  a: 1\n\tb: 2\n", (4, 1), "a tab character"),
+        ("id: a\ntitle: Note: urgent\n", (2, 12), 'quote the value, e.g. title: "Note: urgent"'),
+        ("id: a\ntitle: @home\n", (2, 8), "cannot start with '@'"),
+        ("id: a\ntitle: `x`\n", (2, 8), "cannot start with '`'"),
+        ("id: a\ntitle: *important* claims\n", (2, 8), "'*' is read as an alias: quote"),
+        ("id: a\ntitle: & co\n", (2, 8), "'&' is read as an anchor: quote"),
+        ("id: a\ntitle: 'it is\nx: 1\n", (2, 8), "quoted value is never closed"),
+        ('id: a\npath: "C:\\data"\n', (2, None), "use single quotes"),
+        ("id: a\nname: x\n  version: 1\n", (3, 10), "indented further than the key above"),
+        ("id: a\nlist: - a\n", (2, 7), "cannot start on the same line as its key"),
+        ("id: a\nname\nversion: 1\n", (2, 1), "line 2 has no ':' after its key"),
+        ("stages:\n  - name: x\n - name: y\n", (3, 2), "a list item ('- ') where a key is"),
+        ("id: a\ntitle: \"a\" b\n", (2, 12), "text after the closing quote"),
+        ("a:\n  - b: 1\n    c: 2\n   d: 3\n", (4, 4), "indentation of this line"),
+        ("a: [1, 2\nb: 3\n", (2, 2), "the '[' opened on line 1, column 4 is not closed"),
+        ("a: {id: x, title: y\nb: 3\n", (2, 2), "the '{' opened on line 1, column 4"),
+        ("a: [x, , y]\n", (1, 8), "remove the extra ','"),
+        ("a: |x\n  text\n", (1, 5), "after '|' or '>'"),
+    ],
+)
+def test_syntax_errors_say_what_they_usually_mean_where_they_are(
+    source: str, position: tuple[int, int | None], advice: str
+) -> None:
+    problem = only_problem(source)
+    assert problem.code == "Y003"
+    assert problem.message.startswith("malformed YAML: ")
+    assert advice in problem.message, problem.message
+    line, column = position
+    assert problem.line == line, problem
+    if column is not None:  # libyaml and PyYAML point at different characters of an escape
+        assert problem.column == column, problem
+    # the parser's own words are kept, after the advice
+    assert "(parser: " in problem.message
+
+
 def test_control_character_is_refused_where_it_is() -> None:
     problem = only_problem("a: 1\nb: x\x07\n")
     assert (problem.line, problem.column) == (2, 5)

@@ -6,7 +6,10 @@ line and column of every key and value are kept for error messages.
 
 Refused, each as a :class:`~engine.errors.DefinitionError` naming the file and line:
 
-* files larger than :data:`MAX_BYTES` bytes, bytes that are not UTF-8, malformed YAML;
+* files larger than :data:`MAX_BYTES` bytes, bytes that are not UTF-8, malformed YAML (the
+  parser's common complaints are said in plain words with the usual fix: a tab used for
+  indentation, an unquoted ``: `` or a leading ``@``, backtick, ``*`` or ``&`` in a value,
+  an unclosed quote or bracket, a line indented unlike its siblings ...);
 * anchors and aliases (``&a`` / ``*a``), refused at the first one, before any expansion, so
   "billion laughs" bombs cost nothing;
 * nesting deeper than :data:`MAX_DEPTH`, more than one document;
@@ -288,11 +291,8 @@ class _Builder:
         try:
             yield from events
         except yaml.MarkedYAMLError as err:
-            mark = err.problem_mark or err.context_mark
-            line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-            what = err.problem or "malformed YAML"
-            context = f" ({err.context})" if err.context else ""
-            self._fatal(f"malformed YAML: {what}{context}", line, column, "Y003")
+            message, line, column = _syntax_error(err, text)
+            self._fatal(message, line, column, "Y003")
         except yaml.reader.ReaderError as err:
             index = err.position
             if PARSER is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
@@ -519,6 +519,198 @@ class _Builder:
             column=mark[1],
             code="Y009",
         )
+
+
+# -- syntax errors in plain words -----------------------------------------------------------
+
+
+def _syntax_error(err: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None, int | None]:
+    """Message, line and column for a YAML syntax error: what it usually means and how to fix
+    it, then the parser's own words (which differ between libyaml and pure Python)."""
+    mark = err.problem_mark or err.context_mark
+    if mark is None:
+        return (f"malformed YAML: {_parser_words(err)}", None, None)
+    at = _Where(text, mark.line, mark.column)
+    opened = err.context_mark
+    since = _Where(text, opened.line, opened.column) if opened is not None else None
+    hint = _syntax_hint(err.problem or "", err.context or "", at, since)
+    if hint is None:
+        return (f"malformed YAML: {_parser_words(err)}", at.line, at.column)
+    advice, where = hint
+    words = err.problem or err.context
+    return (f"malformed YAML: {advice} (parser: {words})", where.line, where.column)
+
+
+def _parser_words(err: yaml.MarkedYAMLError) -> str:
+    context = f" ({err.context})" if err.context else ""
+    return f"{err.problem or 'syntax error'}{context}"
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A place in the text, from a 0-based PyYAML mark: 1-based line and column, the text of
+    its line and the character there (``""`` at the end of a line or of the file)."""
+
+    text: str
+    index_line: int
+    index_column: int
+
+    @property
+    def line(self) -> int:
+        return self.index_line + 1
+
+    @property
+    def column(self) -> int:
+        return self.index_column + 1
+
+    @property
+    def line_text(self) -> str:
+        lines = self.text.splitlines()
+        return lines[self.index_line] if self.index_line < len(lines) else ""
+
+    @property
+    def char(self) -> str:
+        return self.line_text[self.index_column : self.index_column + 1]
+
+    @property
+    def before(self) -> str:
+        """The text of the line before this place."""
+        return self.line_text[: self.index_column]
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}"
+
+
+_TAB = "a tab character where YAML expects spaces (it indents with spaces only): use spaces"
+_QUOTE_IT = "quote the value"
+
+
+def _syntax_hint(
+    problem: str, context: str, at: _Where, since: _Where | None
+) -> tuple[str, _Where] | None:
+    """Plain advice for PyYAML's (and libyaml's) common scanner and parser errors, and where to
+    point at; None when the error is not one of them."""
+    if "tab character" in problem or ("cannot start any token" in problem and at.char == "\t"):
+        return (_TAB, at)
+    if "cannot start any token" in problem:
+        char = at.char
+        if char in ("@", "`"):
+            return (
+                f"a value cannot start with {char!r} (reserved in YAML): {_QUOTE_IT}, "
+                f"e.g. {_quoted_example(at)}",
+                at,
+            )
+        if char == "%":
+            return (f"a value cannot start with '%': {_QUOTE_IT}, e.g. {_quoted_example(at)}", at)
+        return (f"character {char!r} cannot start a value here: {_QUOTE_IT}", at)
+    if "mapping values are not allowed" in problem:
+        if ": " in at.before.strip():
+            return (
+                "a ': ' inside a value that is not quoted (YAML reads it as a new key): "
+                f"{_QUOTE_IT}, e.g. {_quoted_example(at)}",
+                at,
+            )
+        return (
+            "this line is indented further than the key above it, so YAML reads it as the "
+            "continuation of the previous value: indent it like its sibling keys (or quote a "
+            "value that holds ': ')",
+            at,
+        )
+    if "sequence entries are not allowed" in problem:
+        return (
+            "a list item ('- ') cannot start on the same line as its key: put each item on its "
+            "own line, indented under the key, or write the list as [a, b]",
+            at,
+        )
+    if "mapping keys are not allowed" in problem:
+        return (f"'?' at the start of a value starts a complex key: {_QUOTE_IT}", at)
+    if "scanning an alias" in context or "scanning an anchor" in context:
+        start = since or at
+        char = start.char or "*"
+        kind = "an alias" if char == "*" else "an anchor"
+        return (
+            f"a value starting with {char!r} is read as {kind}: {_QUOTE_IT}, "
+            f"e.g. {_quoted_example(start)}",
+            start,
+        )
+    if "quoted scalar" in context and "end of stream" in problem:
+        start = since or at
+        return ("this quoted value is never closed: add the closing quote", start)
+    if "escape character" in problem:
+        return (
+            "a backslash in a double-quoted value starts an escape sequence: use single quotes "
+            "('C:\\data') or write the backslash twice (\"C:\\\\data\")",
+            at,
+        )
+    if "could not find expected ':'" in problem:
+        start = since or at
+        return (
+            f"line {start.line} has no ':' after its key (a mapping needs 'key: value' on each "
+            "line), or a value that goes on over several lines is not indented",
+            start,
+        )
+    if "block mapping" in context and ("expected key" in problem or "block end" in problem):
+        if at.char == "-":
+            return (
+                "a list item ('- ') where a key is expected: align it with the other items "
+                "of its list, indented under its key",
+                at,
+            )
+        if at.before.rstrip().endswith(("'", '"')):
+            return (
+                "text after the closing quote of a value: put the whole value inside the quotes",
+                at,
+            )
+        return (_indentation(at, since, "keys"), at)
+    if "block collection" in context:
+        return (_indentation(at, since, "list items ('- ')"), at)
+    if "flow sequence" in context or "flow mapping" in context:
+        opening, close, example = (
+            ("[", "]", "[a, b]") if "sequence" in context else ("{", "}", "{id: a, title: B}")
+        )
+        where = f" on {since}" if since is not None else ""
+        return (
+            f"the {opening!r} opened{where} is not closed with {close!r}, or a ',' is missing "
+            f"between two items: write {example} on one line, or quote a value that holds "
+            "':', ',' or brackets",
+            at,
+        )
+    if "node content" in problem:
+        if at.char == ",":
+            return ("an empty item (two commas in a row): remove the extra ','", at)
+        if at.char in ("]", "}"):
+            return (f"a {at.char!r} with no matching opening bracket: {_QUOTE_IT}", at)
+        return None
+    if "block scalar" in context:
+        return (
+            "after '|' or '>' only '-', '+' or an indentation digit may follow on the same line: "
+            "write the text on the next lines, indented",
+            at,
+        )
+    if "tag" in context:
+        return (f"'!' at the start of a value starts a tag: {_QUOTE_IT}", since or at)
+    if "directive" in context:
+        return (f"'%' at the start of a line starts a directive: {_QUOTE_IT}", since or at)
+    return None
+
+
+def _indentation(at: _Where, since: _Where | None, what: str) -> str:
+    start = f" that starts on line {since.line}" if since is not None else ""
+    return (
+        f"the indentation of this line does not match the {what} of the block{start}: "
+        "indent it with spaces exactly like its siblings"
+    )
+
+
+def _quoted_example(at: _Where) -> str:
+    """The line of ``at`` with its value quoted: ``title: "Note: urgent"``."""
+    line = at.line_text.strip()
+    key, sep, value = line.partition(": ")
+    if not sep or not value or not _PLAIN_KEY.match(key.removeprefix("- ")):
+        return 'title: "@home"' if at.char in ("@", "`") else 'title: "Note: urgent"'
+    quote = "'" if '"' in value else '"'
+    value = value.replace("'", "''") if quote == "'" else value
+    return f"{key}: {quote}{value}{quote}"
 
 
 def _kind(value: object) -> str:

@@ -92,14 +92,15 @@ class DurationError(ValueError):
         super().__init__(f"invalid duration {value!r}: {reason}")
 
 
-def parse_due(value: str | int) -> DueRule:
+def parse_due(value: str | int, *, wall_clock: bool = False) -> DueRule:
     """Read a due rule (``4h``, ``3 working days``, ``PT4H`` ...) into a normalised rule.
 
     Raises :class:`DurationError` (a :class:`ValueError`) for anything else, including bare
     numbers (a unit is required), fractions, zero or negative amounts and durations longer
-    than :data:`MAX_DAYS` days.
+    than :data:`MAX_DAYS` days. ``wall_clock``: the value is wall-clock time, so the advice
+    for weeks, months and years offers days only, never working days.
     """
-    return _parse_due(value, wall_clock=False)
+    return _parse_due(value, wall_clock=wall_clock)
 
 
 def _parse_due(value: str | int, *, wall_clock: bool) -> DueRule:
@@ -158,7 +159,7 @@ def parse_wall_duration(value: str | int) -> timedelta:
     Accepts the spellings of :func:`parse_due` except "working" ones, since wall-clock time
     does not follow a calendar.
     """
-    rule = _parse_due(value, wall_clock=True)
+    rule = parse_due(value, wall_clock=True)
     if rule.working:
         raise DurationError(
             value,

@@ -322,3 +322,16 @@ def test_resample_redraws_outside_the_bounds_instead_of_clipping() -> None:
 def test_resample_falls_back_to_the_clipped_mean_when_draws_keep_missing() -> None:
     draw = Distribution("norm", (0.0, 1.0), 50.0, 60.0, resample=True).sampler(random.Random(1))
     assert draw() == 50.0
+
+
+@pytest.mark.parametrize(
+    ("value", "advice"),
+    [("1 month", "write days instead (e.g. '30d')"), ("2 weeks", "(e.g. '14d')")],
+)
+def test_parse_seconds_advice_for_wall_clock_time_offers_no_working_days(
+    value: str, advice: str
+) -> None:
+    """A horizon is wall-clock time: the advice never suggests working days it would refuse."""
+    with pytest.raises(DurationError) as caught:
+        parse_seconds(value)
+    assert advice in str(caught.value) and "working" not in str(caught.value)

@@ -267,7 +267,7 @@ def parse_seconds(value: object) -> float:
         return found
     # Not ours: engine.durations' parser explains some mistakes better (weeks, months ...).
     try:
-        rule = parse_due(value)
+        rule = parse_due(value, wall_clock=True)
     except DurationError as err:
         if err.reason.startswith(("expected", "unknown unit", "empty", "a unit")):
             raise DurationError(value, f"expected a duration, {_EXAMPLES}") from None

@@ -16,12 +16,14 @@ The processes are written here (BPMN by hand, or YAML); nothing relies on the co
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import assert_refused, at, claim_in_progress, deploy_yaml, state_of
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import ParallelMultiInstanceTask
 
 from engine import (
     CaseStatus,
@@ -36,6 +38,7 @@ from engine import (
     PermissionDenied,
     ProcessDefinition,
 )
+from engine.runtime import flow as flow_module
 
 # -- processes --------------------------------------------------------------------------------
 
@@ -514,6 +517,239 @@ def test_S7_a_bug_is_not_made_a_user_error(
         eng, ref, KeyError, lambda: eng.complete_action(open_of(eng, ref, "Review"), by="bob")
     )
     assert "a bug" in message
+
+
+# -- loop tasks: multi-instance and standard loops -------------------------------------------------
+
+
+def looping_body(loop: str) -> str:
+    """ "Review the request", then "Check an item" looping by ``loop`` (its
+    ``*LoopCharacteristics``), then "Close the request"."""
+    return (
+        '<bpmn:startEvent id="StartEvent"/>\n'
+        '<bpmn:userTask id="Review" name="Review the request"/>\n'
+        f'<bpmn:userTask id="Check" name="Check an item">{loop}</bpmn:userTask>\n'
+        '<bpmn:userTask id="Close" name="Close the request"/>\n'
+        '<bpmn:endEvent id="EndEvent"/>\n'
+        + flow("Flow_1", "StartEvent", "Review")
+        + flow("Flow_2", "Review", "Check")
+        + flow("Flow_3", "Check", "Close")
+        + flow("Flow_4", "Close", "EndEvent")
+    )
+
+
+def multi_instance(inner: str, *, sequential: bool = False) -> str:
+    seq = ' isSequential="true"' if sequential else ""
+    return (
+        f"<bpmn:multiInstanceLoopCharacteristics{seq}>{inner}"
+        "</bpmn:multiInstanceLoopCharacteristics>"
+    )
+
+
+CARDINALITY = "<bpmn:loopCardinality>reviewers</bpmn:loopCardinality>"
+COLLECTION = '<bpmn:loopDataInputRef>items</bpmn:loopDataInputRef><bpmn:inputDataItem id="item"/>'
+AT_CHECK = 'at action "Check an item" in stage 1 "Approval" (task Check): '
+NOT_A_COUNT = "not a number of instances (a whole number, 0 or more)"
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+@pytest.mark.parametrize(
+    ("inner", "data", "expected"),
+    [
+        (COLLECTION, {}, "its collection 'items' (loopDataInputRef) is not in the case data"),
+        (
+            COLLECTION,
+            {"items": 3},
+            "its collection 'items' (loopDataInputRef) is 3, not a list or a dict",
+        ),
+        (
+            COLLECTION,
+            {"items": "abc"},
+            "its collection 'items' (loopDataInputRef) is 'abc', not a list or a dict",
+        ),
+        (CARDINALITY, {}, "its loop cardinality 'reviewers' is not in the case data"),
+        (
+            CARDINALITY,
+            {"reviewers": "2"},
+            f"its loop cardinality 'reviewers' is '2', {NOT_A_COUNT}",
+        ),
+        (
+            CARDINALITY,
+            {"reviewers": 2.5},
+            f"its loop cardinality 'reviewers' is 2.5, {NOT_A_COUNT}",
+        ),
+        (CARDINALITY, {"reviewers": -1}, f"its loop cardinality 'reviewers' is -1, {NOT_A_COUNT}"),
+        (
+            "<bpmn:loopCardinality>reviewers * 2</bpmn:loopCardinality>",
+            {"reviewers": 0.75},
+            f"its loop cardinality 'reviewers * 2' is 1.5, {NOT_A_COUNT}",
+        ),
+    ],
+    ids=[
+        "collection_missing",
+        "collection_a_number",
+        "collection_a_text",
+        "cardinality_missing",
+        "cardinality_a_text",
+        "cardinality_a_fraction",
+        "cardinality_negative",
+        "cardinality_expression",
+    ],
+)
+def test_S7_multi_instance_data_that_cannot_start_it(
+    eng: Engine,
+    tmp_path: Path,
+    inner: str,
+    data: dict[str, object],
+    expected: str,
+    sequential: bool,
+) -> None:
+    """A multi-instance task's collection or cardinality unusable in the case data is refused
+    by name (SpiffWorkflow would raise a TypeError, or start a wrong number of instances, or
+    none and wait for ever); nothing changes, and the data fixed, the flow goes on."""
+    looping = looping_body(multi_instance(inner, sequential=sequential))
+    deploy_bpmn(eng, tmp_path, plain_bpmn(looping), "checks.bpmn")
+    ref = in_progress(eng, "approval", data)
+    review = open_of(eng, ref, "Review")
+    message = refused(eng, ref, FlowError, lambda: eng.complete_action(review, by="bob"))
+    assert message == (
+        f"case {ref} is In Progress: complete_action {review} refused: the flow cannot move on "
+        + AT_CHECK
+        + expected
+    )
+    eng.complete_action(review, by="bob", data={"items": ["a", "b"], "reviewers": 2})
+    assert {a.action_type for a in eng.actions(ref) if a.status == CaseStatus.TO_DO} == {"Check"}
+
+
+@pytest.mark.parametrize(
+    ("items", "shown"),
+    [([], "[]"), ("abc", "'abc'"), ({"a": 1}, "{'a': 1}")],
+    ids=["emptied", "a_text", "a_dict"],
+)
+def test_S7_sequential_multi_instance_whose_collection_loses_its_next_item(
+    eng: Engine, tmp_path: Path, items: object, shown: str
+) -> None:
+    """A sequential multi-instance task takes its next item from the collection once an
+    instance completes (with the case data): one without that item any more is refused
+    (SpiffWorkflow would raise an IndexError or a KeyError)."""
+    looping = looping_body(multi_instance(COLLECTION, sequential=True))
+    deploy_bpmn(eng, tmp_path, plain_bpmn(looping), "checks.bpmn")
+    ref = in_progress(eng, "approval", {"items": ["a", "b", "c"]})
+    eng.complete_action(open_of(eng, ref, "Review"), by="bob")
+    check = open_of(eng, ref, "Check")
+    message = refused(
+        eng, ref, FlowError, lambda: eng.complete_action(check, by="bob", data={"items": items})
+    )
+    assert message == (
+        f"case {ref} is In Progress: complete_action {check} refused: the flow cannot move on "
+        f"{AT_CHECK}its collection 'items' (loopDataInputRef) is now {shown}, with no item 1 "
+        "for its next instance"
+    )
+    complete_checks(eng, ref, 3)
+    open_of(eng, ref, "Close")
+
+
+def test_S7_multi_instance_item_name_already_in_the_case_data(eng: Engine, tmp_path: Path) -> None:
+    looping = looping_body(multi_instance(COLLECTION))
+    deploy_bpmn(eng, tmp_path, plain_bpmn(looping), "checks.bpmn")
+    ref = in_progress(eng, "approval", {"items": [1, 2], "item": 0})
+    review = open_of(eng, ref, "Review")
+    message = refused(eng, ref, FlowError, lambda: eng.complete_action(review, by="bob"))
+    assert message.endswith(
+        AT_CHECK + "its instances' inputDataItem 'item' is already in the case data"
+    )
+
+
+def test_S7_multi_instance_checks_the_data_it_reads_not_every_type_error(
+    eng: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only wrong data is refused: a TypeError inside a multi-instance task with good data (a
+    bug) propagates as it is."""
+    looping = looping_body(multi_instance(CARDINALITY))
+    deploy_bpmn(eng, tmp_path, plain_bpmn(looping), "checks.bpmn")
+    ref = in_progress(eng, "approval", {"reviewers": 2})
+
+    def broken(self: ParallelMultiInstanceTask, my_task: object) -> None:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(ParallelMultiInstanceTask, "create_children", broken)
+    message = refused(
+        eng, ref, TypeError, lambda: eng.complete_action(open_of(eng, ref, "Review"), by="bob")
+    )
+    assert message == "a bug"
+
+
+def complete_checks(engine: Engine, ref: str, count: int) -> None:
+    """Complete ``count`` "Check an item" actions, one open at a time or all at once."""
+    for _ in range(count):
+        checks = [a for a in engine.actions(ref) if a.action_type == "Check" and a.status.is_open]
+        assert checks, engine.actions(ref)
+        assert {a.title for a in checks} == {"Check an item"}
+        engine.complete_action(checks[0].ref, by="bob")
+
+
+@pytest.mark.parametrize(
+    ("loop", "data", "at_once"),
+    [
+        (multi_instance(CARDINALITY), {"reviewers": 3}, 3),
+        (multi_instance(CARDINALITY, sequential=True), {"reviewers": 3}, 1),
+        (multi_instance(COLLECTION), {"items": ["a", "b", "c"]}, 3),
+        (multi_instance(COLLECTION, sequential=True), {"items": {"a": 1, "b": 2, "c": 3}}, 1),
+        ('<bpmn:standardLoopCharacteristics loopMaximum="3"/>', {}, 1),
+    ],
+    ids=["parallel", "sequential", "collection", "sequential_dict", "standard_loop"],
+)
+def test_A1_loop_task_instances_are_actions_of_the_task(
+    eng: Engine, tmp_path: Path, loop: str, data: dict[str, object], at_once: int
+) -> None:
+    """Each instance of a multi-instance or standard-loop task is an action of the task's
+    type, with its title (not SpiffWorkflow's ``Check [child]``); once all are done, the flow
+    moves on."""
+    deploy_bpmn(eng, tmp_path, plain_bpmn(looping_body(loop)), "checks.bpmn")
+    ref = in_progress(eng, "approval", data)
+    eng.complete_action(open_of(eng, ref, "Review"), by="bob")
+    checks = [a for a in eng.actions(ref) if a.action_type == "Check"]
+    assert len(checks) == at_once
+    assert {(a.title, a.stage) for a in checks} == {("Check an item", 1)}
+    complete_checks(eng, ref, 3)
+    types = sorted(a.action_type for a in eng.actions(ref))
+    assert types == ["Check", "Check", "Check", "Close", "Review"]
+    assert eng.action(open_of(eng, ref, "Close")).title == "Close the request"
+
+
+def test_A1_a_restored_loop_moves_on_in_a_process_that_never_started_an_instance(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SpiffWorkflow ties an instance's completion to its loop only as it creates the
+    instance: the engine ties them up front, so an engine that restored the case (a fresh
+    process, with its own parsed definition) finishes the loop too."""
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    first = Engine(url, clock=clock)
+    deploy_bpmn(first, tmp_path, plain_bpmn(looping_body(multi_instance(CARDINALITY))), "c.bpmn")
+    ref = in_progress(first, "approval", {"reviewers": 2})
+    first.complete_action(open_of(first, ref, "Review"), by="bob")
+    first.close()
+    monkeypatch.setattr(flow_module, "_RUNNERS", OrderedDict())  # as in a fresh process
+    second = Engine(url, clock=clock)
+    try:
+        complete_checks(second, ref, 2)
+        assert second.action(open_of(second, ref, "Close")).title == "Close the request"
+    finally:
+        second.close()
+
+
+def test_A1_a_cardinality_loop_whose_output_collection_is_in_the_case_data(
+    eng: Engine, tmp_path: Path
+) -> None:
+    """SpiffWorkflow 3.2 fails with a NameError when a cardinality loop's output collection is
+    already in the data; the case data never takes that collection back, so the loop runs."""
+    inner = CARDINALITY + "<bpmn:loopDataOutputRef>results</bpmn:loopDataOutputRef>"
+    deploy_bpmn(eng, tmp_path, plain_bpmn(looping_body(multi_instance(inner))), "checks.bpmn")
+    ref = in_progress(eng, "approval", {"reviewers": 2, "results": []})
+    eng.complete_action(open_of(eng, ref, "Review"), by="bob")
+    complete_checks(eng, ref, 2)
+    open_of(eng, ref, "Close")
+    assert eng.case(ref).data["results"] == []
 
 
 # -- issue point 9: stages by their names ----------------------------------------------------------

@@ -27,7 +27,12 @@ The engine façade never touches SpiffWorkflow itself; it goes through :class:`F
   conditions holds and that has no default flow, a data input or output missing from the case
   data...) becomes a :class:`~engine.errors.FlowError` naming where the flow stopped the way
   people know it: the element by its name, with its stage (``engine.runtime.labels``). The
-  workflow object is then unusable: the caller drops it (its command rolls back).
+  workflow object is then unusable: the caller drops it (its command rolls back). A
+  multi-instance task checks its collection and cardinality in the data before SpiffWorkflow
+  reads them (:class:`LoopDataError`): other exceptions are bugs and propagate as they are.
+* **A loop's instances are its element's steps.** The instances of a multi-instance or
+  standard-loop task run SpiffWorkflow's ``<id> [child]`` spec; they are ready steps of the
+  task's element (its BPMN id), so each is an action of the element's action type.
 * **Rework resets, it never loops.** :meth:`FlowRunner.reset_to_element` resets the workflow
   to the latest task of an element; inside a parallel stage it resets the whole stage from
   its entry (resetting one parallel branch corrupts SpiffWorkflow's joins).
@@ -38,11 +43,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from keyword import iskeyword
 from typing import Any
 from uuid import UUID
 
@@ -58,11 +64,17 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
+    LoopTask,
+    MultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import FlowError
@@ -71,7 +83,14 @@ from engine.model import ProcessDefinition
 from engine.runtime.labels import element_label
 from engine.spiff_script import install_safe_engine, safe_script_engine
 
-__all__ = ["RELEASED_WORKFLOWS", "FlowRunner", "ReadyStep", "copy_data", "runner_for"]
+__all__ = [
+    "RELEASED_WORKFLOWS",
+    "FlowRunner",
+    "LoopDataError",
+    "ReadyStep",
+    "copy_data",
+    "runner_for",
+]
 
 #: Tasks whose stage :meth:`FlowRunner.current_stage` reports: reached and not finished.
 ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -91,9 +110,10 @@ class ReadyStep:
     """A READY manual task the engine must turn into an Action.
 
     ``task_id`` is SpiffWorkflow's task id (``str(task.id)``); ``element_id`` the BPMN element
-    id (the task spec name); ``action_id`` the action type (``definition.task_actions``, else
-    the element id for plain BPMN); ``stage`` its stage number (from 1); ``subcase`` the
-    process of the sub-case it starts, when it is a sub-case step.
+    id (the task spec's ``bpmn_id``: a loop's instance gives its loop task's); ``action_id``
+    the action type (``definition.task_actions``, else the element id for plain BPMN);
+    ``stage`` its stage number (from 1); ``subcase`` the process of the sub-case it starts,
+    when it is a sub-case step.
     """
 
     task_id: str
@@ -188,6 +208,7 @@ class FlowRunner:
         )
         self._released: OrderedDict[str, BpmnWorkflow] = OrderedDict()
         self._released_lock = threading.Lock()
+        _prepare_loops([self._spec, *self._subprocess_specs.values()])
 
     # -- running -----------------------------------------------------------------------------
 
@@ -205,7 +226,7 @@ class FlowRunner:
         ordered by stage, then by the definition's order of actions, then by element id."""
         keyed: list[tuple[tuple[int, int, str, int], ReadyStep]] = []
         for index, task in enumerate(wf.get_tasks(state=TaskState.READY, manual=True)):
-            element = task.task_spec.name
+            element = _element(task.task_spec)
             action_id = self.definition.task_actions.get(element, element)
             action = self.definition.model.action(action_id)
             step = ReadyStep(
@@ -255,9 +276,9 @@ class FlowRunner:
     def current_stage(self, wf: BpmnWorkflow) -> int | None:
         """The highest stage number among READY, WAITING and STARTED tasks, or None."""
         stages = [
-            self.definition.task_stages[task.task_spec.name]
+            self.definition.task_stages[element]
             for task in wf.get_tasks(state=ACTIVE_STATES)
-            if task.task_spec.name in self.definition.task_stages
+            if (element := _element(task.task_spec)) in self.definition.task_stages
         ]
         return max(stages, default=None)
 
@@ -378,7 +399,7 @@ class FlowRunner:
         spec = task.task_spec if task is not None else _failing_spec(err)
         if spec is None:
             return f"the flow cannot move on: {_reason(err, None)}"
-        element = str(getattr(spec, "bpmn_id", None) or spec.name)
+        element = _element(spec)
         name = getattr(spec, "bpmn_name", None)
         stage = self._enclosing_stage(task)
         where = element_label(self.definition, element, name, _kind(spec), stage=stage)
@@ -392,9 +413,7 @@ class FlowRunner:
             while task is not None and task.workflow is not task.workflow.top_workflow:
                 parent = task.workflow.parent_workflow
                 task = parent.get_task_from_id(task.workflow.parent_task_id)
-                spec = task.task_spec
-                element = str(getattr(spec, "bpmn_id", None) or spec.name)
-                stage = self.definition.task_stages.get(element, stage)
+                stage = self.definition.task_stages.get(_element(task.task_spec), stage)
         except SpiffWorkflowException:  # no such task any more: name no stage
             return None
         return stage
@@ -452,6 +471,8 @@ def _kind(spec: Any) -> str:
 def _reason(err: SpiffWorkflowException | ExpressionError, spec: Any) -> str:
     """Why the flow stopped, in words: the condition that cannot be evaluated, the gateway
     without a way out, the missing data input or output; else SpiffWorkflow's own message."""
+    if isinstance(err, LoopDataError):
+        return err.reason
     cause = err if isinstance(err, ExpressionError) else err.__cause__
     if isinstance(cause, ExpressionError):
         what = "condition" if isinstance(spec, MultiChoice) or spec is None else "expression"
@@ -477,6 +498,166 @@ def _reason(err: SpiffWorkflowException | ExpressionError, spec: Any) -> str:
             message += f" ({', '.join(names)})"
     notes = [str(note) for note in getattr(err, "notes", ()) if note]
     return ". ".join([message, *notes])
+
+
+# -- loop tasks ------------------------------------------------------------------------------
+
+
+class LoopDataError(WorkflowDataException):  # type: ignore[misc]
+    """A multi-instance task cannot start (or start its next instance) with the data it is
+    given; ``reason`` says what is wrong with which data name. Raised before SpiffWorkflow
+    reads that data, where it would fail with a ``TypeError``, an ``IndexError``... (or start
+    a wrong number of instances, or none and wait forever).
+    """
+
+    def __init__(self, reason: str, task: Any, *, data_input: Any = None) -> None:
+        super().__init__(reason, task, data_input=data_input)
+        self.reason = reason
+
+
+_LOOPS_LOCK = threading.Lock()
+
+
+def _prepare_loops(processes: Iterable[Any]) -> None:
+    """Hook the loop tasks of a definition's process specs (once per spec object):
+
+    * each multi-instance task checks its data (:func:`_check_loop_data`) when SpiffWorkflow
+      updates it: after it took its data, before it reads its collection or cardinality;
+    * each loop task's instance spec reports its completion to the loop task. SpiffWorkflow
+      connects that only as it creates an instance, so in a process that restored the workflow
+      and never created one itself, completing an instance would never finish the loop.
+    """
+    with _LOOPS_LOCK:
+        for process in processes:
+            for spec in list(process.task_specs.values()):
+                if isinstance(spec, MultiInstanceTask) and not spec.update_event.is_connected(
+                    _check_loop_data
+                ):
+                    spec.update_event.connect(_check_loop_data)
+                child = (
+                    process.task_specs.get(spec.task_spec) if isinstance(spec, LoopTask) else None
+                )
+                if child is None:
+                    continue
+                event = child.completed_event
+                if isinstance(spec, SequentialMultiInstanceTask) and not event.is_connected(
+                    _check_next_item
+                ):
+                    if event.is_connected(spec.merge_child):  # the check must come first
+                        event.disconnect(spec.merge_child)
+                    event.connect(_check_next_item)
+                if not event.is_connected(spec.merge_child):
+                    event.connect(spec.merge_child)
+
+
+def _check_loop_data(workflow: Any, task: Any) -> None:
+    """:class:`LoopDataError` unless the multi-instance ``task`` can start with its data: its
+    collection (``loopDataInputRef``) must be there and be a list or a dict; its cardinality
+    (``loopCardinality``) must give a whole number, 0 or more; the names of its instances'
+    items (``inputDataItem``, ``outputDataItem``) must not be taken yet."""
+    spec = task.task_spec
+    data = _loop_data(spec, task)
+    for item, tag in ((spec.input_item, "inputDataItem"), (spec.output_item, "outputDataItem")):
+        if item is not None and item.bpmn_id in data:
+            raise LoopDataError(
+                f"its instances' {tag} {item.bpmn_id!r} is already in the case data", task
+            )
+    if spec.data_input is not None:
+        name = spec.data_input.bpmn_id
+        what = f"its collection {name!r} (loopDataInputRef)"
+        if name not in data:
+            raise LoopDataError(f"{what} is not in the case data", task, data_input=spec.data_input)
+        if not isinstance(data[name], list | tuple | Mapping):
+            raise LoopDataError(
+                f"{what} is {_shown(data[name])}, not a list or a dict",
+                task,
+                data_input=spec.data_input,
+            )
+    elif spec.cardinality is not None:
+        expression = str(spec.cardinality).strip()
+        what = f"its loop cardinality {expression!r}"
+        if expression.isidentifier() and not iskeyword(expression) and expression not in data:
+            raise LoopDataError(f"{what} is not in the case data", task)
+        count = _evaluated(task, data, expression)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise LoopDataError(
+                f"{what} is {_shown(count)}, not a number of instances (a whole number, 0 or more)",
+                task,
+            )
+        output = spec.data_output
+        if output is not None and spec.io_specification is None and output.exists(task):
+            # SpiffWorkflow 3.2 fails with a NameError on an output collection that is already
+            # there (a typo in MultiInstanceTask.init_data_output_with_cardinality). Without it
+            # SpiffWorkflow starts an empty one; the case data never takes it back (the task's
+            # data is the case data again when it runs), so nothing else changes.
+            del task.data[output.bpmn_id]
+
+
+def _check_next_item(workflow: Any, instance: Any) -> None:
+    """:class:`LoopDataError` unless the collection of a sequential multi-instance task still
+    has the item of its next instance once the ``instance`` completing now is merged into it
+    (the instance's data, the case data, may hold another collection by now)."""
+    loop = instance.parent
+    spec = loop.task_spec
+    remaining = loop.internal_data.get("remaining") or []
+    if spec.data_input is None or not remaining:
+        return
+    name = spec.data_input.bpmn_id
+    merges = spec.data_output is None or spec.output_item is None
+    if not merges or name not in instance.data:
+        return  # SpiffWorkflow reads the collection it started with
+    if spec.condition is not None and loop.workflow.script_engine.evaluate(
+        instance, spec.condition
+    ):
+        return  # the loop ends with this instance
+    merged = DeepMerge.merge({name: deepcopy(loop.data.get(name))}, {name: instance.data[name]})
+    collection, key = merged[name], remaining[0]
+    if isinstance(collection, Mapping):
+        found = key in collection
+    else:
+        found = (
+            isinstance(collection, list | tuple)
+            and isinstance(key, int)
+            and 0 <= key < len(collection)
+        )
+    if not found:
+        raise LoopDataError(
+            f"its collection {name!r} (loopDataInputRef) is now {_shown(collection)}, with no "
+            f"item {key!r} for its next instance",
+            loop,
+            data_input=spec.data_input,
+        )
+
+
+def _loop_data(spec: Any, task: Any) -> Mapping[str, Any]:
+    """The data a loop task reads: its data inputs when it has an IO specification with
+    some (SpiffWorkflow then keeps only those), else all its data."""
+    io = spec.io_specification
+    if io is None or not io.data_inputs:
+        return task.data  # type: ignore[no-any-return]
+    return {var.bpmn_id: var.get(task) for var in io.data_inputs if var.exists(task)}
+
+
+def _evaluated(task: Any, data: Mapping[str, Any], expression: str) -> Any:
+    """``expression`` evaluated by the workflow's script engine over ``data`` as the task's."""
+    saved = task.data
+    task.data = data
+    try:
+        return task.workflow.script_engine.evaluate(task, expression)
+    finally:
+        task.data = saved
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _element(spec: Any) -> str:
+    """The BPMN element a task spec runs: its BPMN id (a loop task's instances run the loop
+    task's element: their spec is named ``<id> [child]``), else its name."""
+    return str(getattr(spec, "bpmn_id", None) or spec.name)
 
 
 #: Types whose values never change: shared, not copied, by :func:`copy_data`.

@@ -633,3 +633,25 @@ def test_check_bpmn_returns_the_problems_of_caseloom_s_pass_without_spiffworkflo
     data = definitions(linear("p", '<bpmn:scriptTask id="t0"/>'))
     (problem,) = spiff_parser.check_bpmn(parse_xml(data, "m.bpmn"), "m.bpmn", "p")
     assert (problem.element_id, problem.code) == ("t0", spiff_parser.CODE_SCRIPT)
+
+
+@pytest.mark.parametrize("cardinality", ["2.5", "-1", "'3'", "True", "None"])
+def test_a_constant_loop_cardinality_must_be_a_whole_number_of_instances(
+    cardinality: str,
+) -> None:
+    loop = (
+        f"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>{cardinality}"
+        "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"
+    )
+    (problem,) = refused(definitions(linear("p", f'<bpmn:userTask id="t0">{loop}</bpmn:userTask>')))
+    assert problem.element_id == "t0" and problem.code == spiff_parser.CODE_EXPRESSION
+    assert f"loop cardinality {cardinality!r} is not a number of instances" in problem.message
+
+
+@pytest.mark.parametrize("cardinality", ["0", "3", "reviewers", "count + 1"])
+def test_a_whole_or_data_dependent_loop_cardinality_is_accepted(cardinality: str) -> None:
+    loop = (
+        f"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>{cardinality}"
+        "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"
+    )
+    build(definitions(linear("p", f'<bpmn:userTask id="t0">{loop}</bpmn:userTask>')), "p")

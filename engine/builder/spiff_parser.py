@@ -30,6 +30,7 @@ warnings in :attr:`SpiffSpecs.warnings`.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -492,6 +493,28 @@ class _Checker:
         except ExpressionError as err:
             self.add(
                 f"{_describe(owner)}: {kind} {text.strip()!r} is refused: {err}",
+                node,
+                file,
+                CODE_EXPRESSION,
+                element=owner,
+            )
+            return
+        if kind == "loop cardinality":
+            self._constant_cardinality(text.strip(), node, owner, file)
+
+    def _constant_cardinality(
+        self, text: str, node: etree._Element, owner: etree._Element, file: str
+    ) -> None:
+        """A constant loop cardinality must be a whole number of instances, 0 or more (a name
+        is read from the case data at run time, and checked then)."""
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return  # not a constant: an expression over the case data
+        if type(value) is not int or value < 0:
+            self.add(
+                f"{_describe(owner)}: loop cardinality {text!r} is not a number of instances "
+                "(a whole number, 0 or more)",
                 node,
                 file,
                 CODE_EXPRESSION,

@@ -31,6 +31,7 @@ from engine.builder.text_metrics import (
     ELLIPSIS,
     EXTERNAL_FONT,
     TASK_FONT,
+    Font,
     ellipsize,
     line_width,
     wrap,
@@ -232,8 +233,9 @@ def test_a_long_condition_is_cut_with_an_ellipsis_and_kept_whole_in_the_expressi
 
 def test_a_long_title_widens_then_heightens_its_task_and_stays_whole() -> None:
     assert task_size("Pay claim") == (100, 80)
-    wide = task_size("Request missing documents from the customer")
-    assert 100 < wide[0] and wide[1] == 80
+    assert task_size("Request missing documents") == (110, 80)  # two lines, a little wider
+    three = task_size("Request missing documents from the customer")
+    assert 100 < three[0] <= 150 and three[1] == 100  # three lines, below the type icon
     title = "An extremely long action title that would overflow the box " * 4
     tall = task_size(title)
     assert tall[0] == 240 and tall[1] > 80
@@ -244,6 +246,21 @@ def test_a_long_title_widens_then_heightens_its_task_and_stays_whole() -> None:
     task = root.find(".//bpmn:userTask[@id='Action_a']", NS)
     assert task is not None and task.get("name") == title  # the title is never cut
     assert render_problems(root) == []
+
+
+def test_a_title_of_three_lines_stays_clear_of_the_type_icon() -> None:
+    # bpmn-js centres a title in its task: three lines in an 80 px task start 18 px from the
+    # top, where the type icon reaches down to 23.5 px (tools/bpmn_js_check measured it)
+    title = "Verify the identity of the policy holder and their beneficiaries"
+    model = ProcessModel("icon", 1, "Icon", stages=(StageDef("S", (ActionDef("a", title),)),))
+    root = compiled(model)
+    assert render_problems(root) == []
+    plane = "bpmndi:BPMNDiagram/bpmndi:BPMNPlane"
+    bounds = root.find(f"{plane}/bpmndi:BPMNShape[@bpmnElement='Action_a']/dc:Bounds", NS)
+    assert bounds is not None and bounds.get("height") == "100"
+    bounds.set("y", str(int(bounds.get("y", "0")) + 10))
+    bounds.set("height", "80")
+    assert render_problems(root) == [f"title of Action_a runs under its type icon: {title!r}"]
 
 
 def test_label_sizes_one_line_two_lines_or_cut() -> None:
@@ -361,18 +378,44 @@ def test_render_check_finds_overlaps_stray_labels_and_overflowing_text() -> None
 # -- text metrics ----------------------------------------------------------------------------
 
 
-def test_widths_are_helveticas_as_matplotlib_ships_them() -> None:
+def test_widths_are_arials_as_bpmn_js_measures_them_in_chromium() -> None:
+    # Widths of whole lines as bpmn-js drew them in Chromium (tools/bpmn_js_check: the SVG
+    # length of each line of the compiled examples), to within SVG's rounding.
+    for text, font, drawn in (
+        ("Register claim", TASK_FONT, 76.03),
+        ("Assess damage", TASK_FONT, 85.39),
+        ("Fraud screening", EXTERNAL_FONT, 79.5),
+        ("Equipment and access", EXTERNAL_FONT, 111.3),
+        ("risk_score >= 70", EXTERNAL_FONT, 81.33),
+        ("otherwise", EXTERNAL_FONT, 47.08),
+    ):
+        assert line_width(text, font) == pytest.approx(drawn, abs=0.03), text
+    # canvas measureText at 1000 px (--calibrate): Arial's font units, 1/2048 em
+    for char, measured in (
+        ("a", 556.15234375),
+        ("'", 190.91796875),  # quotesingle, not Helvetica.afm's code 0x27 (quoteright, 222)
+        ("`", 333.0078125),  # grave, not the AFM's code 0x60 (quoteleft, 222)
+        ("\u00ef", 277.83203125),  # ï: Arial's accented i is wider than i (222.17)
+        ("\u00e9", 556.15234375),  # é as e
+        ("\u2264", 548.828125),  # ≤
+    ):
+        assert line_width(char, Font(1000)) == pytest.approx(measured), char
+    assert line_width("Te", Font(1000)) == pytest.approx(610.83984375 + 556.15234375 - 110.83984375)
+
+
+def test_ascii_widths_are_helveticas_as_matplotlib_ships_them() -> None:
     afm_module = pytest.importorskip("matplotlib._afm")
     import matplotlib
 
     path = Path(matplotlib.get_data_path()) / "fonts" / "pdfcorefonts" / "Helvetica.afm"
     with path.open("rb") as handle:
         afm = afm_module.AFM(handle)
+    glyphs = {0x27: "quotesingle", 0x60: "grave"}  # the AFM's codes are curly quotes there
     for code in range(0x20, 0x7F):
-        expected = afm.get_width_char(code) * 12 / 1000
-        assert line_width(f"a{chr(code)}b", TASK_FONT) == pytest.approx(
-            expected + line_width("ab", TASK_FONT)
-        ), chr(code)
+        name = glyphs.get(code)
+        expected = afm.get_width_from_char_name(name) if name else afm.get_width_char(code)
+        width = line_width(f"a{chr(code)}b", Font(1000)) - line_width("ab", Font(1000))
+        assert width == pytest.approx(expected, abs=0.5), chr(code)
 
 
 def test_wrap_follows_bpmn_js() -> None:
@@ -386,6 +429,40 @@ def test_wrap_follows_bpmn_js() -> None:
     assert line_width("é", TASK_FONT) == line_width("e", TASK_FONT)
     cut = ellipsize("word " * 40, 100, EXTERNAL_FONT, 2)
     assert cut.endswith(ELLIPSIS) and len(wrap(cut, 100, EXTERNAL_FONT)) == 2
+    # What bpmn-js 18 drew in Chromium (tools/bpmn_js_check --wrap-cases), where the first
+    # version of wrap() differed: a double space ends diagram-js's cut at a break, ' ` and
+    # i-with-accent widths, a line exactly as wide as the box, kerning, empty lines.
+    for text, width, font, drawn in (
+        (
+            "pay  'quoted' don't well-known risk_score accounts",
+            86,
+            TASK_FONT,
+            ["pay", "'quoted' don't", "well-known", "risk_score", "accounts"],
+        ),
+        (
+            "\u20ac5 request x > faulty claim customer fraud na\u00efve",
+            60,
+            TASK_FONT,
+            ["\u20ac5 request", "x > faulty", "claim", "customer", "fraud", "na\u00efve"],
+        ),
+        (
+            "y `code` \u00c4nderung <= False supercalifragilisticexpialidocious 70",
+            116,
+            TASK_FONT,
+            ["y `code` \u00c4nderung", "<= False", "supercalifragilisticex", "pialidocious 70"],
+        ),
+        (
+            "y `code` letter y pay order request @user y notify True <",
+            240,
+            EXTERNAL_FONT,
+            ["y `code` letter y pay order request @user y notify", "True <"],
+        ),
+        ("Te Ty AV y.", 30, TASK_FONT, ["Te Ty", "AV y."]),
+        ("Long text\n", 86, TASK_FONT, ["Long text", ""]),
+        ("a\n\nb", 100, TASK_FONT, ["a", "", "b"]),
+        ("longword ", 30, TASK_FONT, ["long", "word"]),
+    ):
+        assert wrap(text, width, font) == drawn, text
 
 
 # -- the PNG renderer (tools/render_diagram.py) ----------------------------------------------

@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """Draw the BPMNDI diagram of BPMN files to PNG with matplotlib, close to how bpmn.io draws it.
 
-An offline stand-in for ``tools/bpmn-render`` (bpmn-js in headless Chromium, which needs Node,
-npm packages and Chromium): it draws what :func:`engine.builder.diagram_check.read_drawing`
-reads from the file: shapes at their ``dc:Bounds`` (tasks as rounded boxes with a type mark,
-gateways as diamonds with their marker, events as circles, stage groups as dashed boxes),
-sequence flows along their waypoints (a default flow with bpmn-js's slash), and every label
-in its ``BPMNLabel`` box with its text wrapped the way bpmn-js wraps it (Helvetica/Arial
-metrics of :mod:`engine.builder.text_metrics`; drawn in DejaVu Sans, shrunk to about the same
-width). Label boxes are outlined in light blue (``--no-boxes`` to hide them), so overlaps show.
+An offline stand-in for ``tools/bpmn_js_check`` and ``tools/bpmn-render`` (bpmn-js in
+headless Chromium, which need Node, bpmn-js and Chromium): it draws what
+:func:`engine.builder.diagram_check.read_drawing` reads from the file: shapes at their
+``dc:Bounds`` (tasks as rounded boxes with a type mark, gateways as diamonds with their marker,
+events as circles, stage groups as dashed boxes), sequence flows along their waypoints (a
+default flow with bpmn-js's slash), and every label in its ``BPMNLabel`` box with its text
+wrapped the way bpmn-js wraps it (the Arial metrics of :mod:`engine.builder.text_metrics`;
+drawn in DejaVu Sans, shrunk to about the same width). Label boxes are outlined in light blue
+(``--no-boxes`` to hide them), so overlaps show.
 
 Usage (from the repository root)::
 
-    .venv/bin/python tools/render_diagram.py out/bpmn/claim.bpmn -o docs/images
+    .venv/bin/python tools/render_diagram.py out/bpmn/claim.bpmn -o out/png
     .venv/bin/python tools/render_diagram.py processes/claim.yaml -o out/png   # YAML compiled
 
 Prints each PNG written and the problems :func:`~engine.builder.diagram_check.render_problems`

@@ -12,7 +12,8 @@ inside tasks. :func:`render_problems` then lists, with element ids:
 * a sequence flow through a shape other than its source and target;
 * a label whose text (wrapped the way bpmn-js wraps it, measured with
   :mod:`engine.builder.text_metrics`) does not fit its box or takes more than two lines; a
-  task whose title does not fit inside it; a named element drawn with no label box.
+  task whose title does not fit inside it or runs under its type icon; a named element drawn
+  with no label box.
 
 Used by the tests on every compiled example and on generated models; ``caseloom`` itself
 does not call it.
@@ -48,6 +49,21 @@ _TASKS = frozenset(
         "subProcess",
     )
 )
+_ICONS = frozenset(
+    (
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "scriptTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+    )
+)
+"""Tasks that bpmn-js draws with a type icon in their top-left corner."""
+_ICON_SIZE = (23.0, 23.5)
+"""How far a task's type icon reaches right and down from its corner (bpmn-js 18, measured:
+the user icon to 21 x 23.5 px, the service gear to 23 x 22)."""
 _EXTERNAL = frozenset(
     f"{{{BPMN_NS}}}{tag}"
     for tag in (
@@ -291,7 +307,7 @@ def render_problems(root: etree._Element) -> list[str]:
             if any(_crosses(a, b, shape) for a, b in _segments(points)):
                 problems.append(f"sequence flow {edge_id} runs through shape {shape_id}")
     for task_id, title in drawing.titles.items():
-        problems.extend(_title_fit(task_id, title, shapes[task_id]))
+        problems.extend(_title_fit(task_id, title, shapes[task_id], drawing.kinds[task_id]))
     problems.extend(f"{ident} has a name but no label bounds" for ident in drawing.unlabelled)
     return problems
 
@@ -328,7 +344,7 @@ def _label_fit(label: DrawnLabel) -> list[str]:
     return problems
 
 
-def _title_fit(task_id: str, title: str, box: Bounds) -> list[str]:
+def _title_fit(task_id: str, title: str, box: Bounds, kind: str = "") -> list[str]:
     inner = 2 * TASK_PADDING
     lines = wrap(title, box.width - inner, TASK_FONT)
     height = len(lines) * TASK_FONT.line_height
@@ -338,4 +354,11 @@ def _title_fit(task_id: str, title: str, box: Bounds) -> list[str]:
             f"title of {task_id} ({len(lines)} lines, {widest:.0f} x {height:.0f} px) does not "
             f"fit inside it ({box.width} x {box.height}): {title!r}"
         ]
+    if kind in _ICONS:  # bpmn-js centres the lines, in the middle of the task
+        top = (box.height - height) / 2
+        for number, line in enumerate(lines):
+            line_top = top + number * TASK_FONT.line_height
+            left = (box.width - line_width(line, TASK_FONT)) / 2
+            if line_top < _ICON_SIZE[1] and left < _ICON_SIZE[0]:
+                return [f"title of {task_id} runs under its type icon: {title!r}"]
     return []

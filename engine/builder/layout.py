@@ -90,7 +90,9 @@ TASK_COMPACT_WIDTH = 150
 TASK_PADDING = 7
 """bpmn-js's padding around the title inside a task."""
 ICON_CLEARANCE = 26
-"""Room kept above (and below) the title of a task grown taller: the type icon's corner."""
+"""Room kept above (and below) a title of three lines or more: bpmn-js draws a task's type
+icon in its top-left corner down to 23.5 px (measured in bpmn-js), and a title's lines are
+centred, so the first line of a wide title would run under the icon."""
 MAX_LABEL_LINES = 2
 """External labels (conditions, stage names) never take more lines than this."""
 SKIP_LABEL = "otherwise"
@@ -240,8 +242,9 @@ def task_size(title: str) -> tuple[int, int]:
     """A task's width and height: 100 x 80 unless its title needs more. The title (12 px,
     wrapped by bpmn-js inside a padding of :data:`TASK_PADDING`) gets at most two lines up to
     :data:`TASK_COMPACT_WIDTH` px, else at most three up to :data:`TASK_MAX_WIDTH`; a longer
-    title makes the task taller (the narrowest width that keeps its number of lines), with
-    room above the text for the task's type icon."""
+    title makes the task wider still, then taller (the narrowest width that keeps its number
+    of lines). A title of three lines or more gets :data:`ICON_CLEARANCE` above (and below)
+    it, so that it does not run under the task's type icon."""
     base_w, base_h = SIZES[NodeKind.TASK]
     inner = 2 * TASK_PADDING
     count = max(
@@ -251,9 +254,11 @@ def task_size(title: str) -> tuple[int, int]:
     for widest, lines in ((TASK_COMPACT_WIDTH, 2), (TASK_MAX_WIDTH, 3), (TASK_MAX_WIDTH, count)):
         for width in range(base_w, widest + 1, 10):
             if _fits(title, width - inner, TASK_FONT, lines):
-                if lines <= 3:
-                    return width, base_h
-                return width, _tall(lines)
+                drawn = max(
+                    len(wrap(title, width - inner, TASK_FONT)),
+                    len(wrap(title, (width - inner) / SLACK, TASK_FONT)),
+                )
+                return width, base_h if drawn <= 2 else _tall(drawn)
     return TASK_MAX_WIDTH, _tall(count)
 
 

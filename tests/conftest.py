@@ -22,6 +22,10 @@ import pytest
 
 from engine import Action, Case, Engine, EngineError, ManualClock, ProcessDefinition, TimelineEvent
 
+#: The store contract's backends (fixtures ``url``, ``shared_url``, ``store``, ``seeded``) and
+#: record builders, for tests/test_store_contract*.py: see tests/store_backends.py.
+pytest_plugins = ["store_backends"]
+
 #: Monday 2026-03-02 09:00 UTC: the start of a working week on the ``office`` calendar.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 #: API.md's YAML example.

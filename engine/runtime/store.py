@@ -6,7 +6,8 @@ normally and rolls back on any exception, so a refused or crashed command leaves
 state. Case updates are checked against ``row_version`` (optimistic concurrency): a case
 changed by another writer since it was read raises :class:`engine.errors.ConcurrencyConflict`.
 
-The contract suite in ``tests/test_store_contract.py`` runs against every backend.
+The contract suite in ``tests/test_store_contract*.py`` (backends in ``tests/store_backends.py``)
+runs against every backend.
 """
 
 from __future__ import annotations

@@ -144,14 +144,9 @@ PLAIN_TASKS: tuple[str, ...] = tuple(
 )
 """Tasks that become actions of a plain BPMN process."""
 
-FLOW_NODES: frozenset[str] = frozenset(
+ACTIVITIES: frozenset[str] = frozenset(
     bpmn(tag)
     for tag in (
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
         "task",
         "userTask",
         "manualTask",
@@ -162,6 +157,18 @@ FLOW_NODES: frozenset[str] = frozenset(
         "businessRuleTask",
         "callActivity",
         "subProcess",
+    )
+)
+"""BPMN activities drawn as boxes (tasks, call activities, sub-processes)."""
+
+FLOW_NODES: frozenset[str] = ACTIVITIES | frozenset(
+    bpmn(tag)
+    for tag in (
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
         "adHocSubProcess",
         "transaction",
         "exclusiveGateway",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from engine.builder.bpmn_model import case_element, select_process
 from engine.builder.bpmn_xml import parse_xml, source_line
-from engine.builder.loader import load_file, read_source, source_kind
+from engine.builder.loader import load_source, read_source, source_kind
 from engine.builder.yaml_source import load_yaml
 from engine.errors import DefinitionError, Problem
 
@@ -62,13 +62,19 @@ def check_files(files: Iterable[str | Path]) -> list[FileCheck]:
     for file in files:
         unique.setdefault(Path(file).resolve(), str(file))
     names = list(unique.values())
-    identities = {name: _identify(name) for name in names}
-    known = {identity.process for identity in identities.values() if identity is not None}
     found: dict[str, list[Problem]] = {}
-    digests: dict[str, str] = {}
+    sources: dict[str, bytes] = {}
     for name in names:
         try:
-            result = load_file(name, known_processes=known, unknown_subcases="warning")
+            sources[name] = read_source(name)
+        except DefinitionError as err:
+            found[name] = list(err.problems)
+    identities = {name: _identify(name, sources.get(name)) for name in names}
+    known = {identity.process for identity in identities.values() if identity is not None}
+    digests: dict[str, str] = {}
+    for name, data in sources.items():
+        try:
+            result = load_source(data, name, known_processes=known, unknown_subcases="warning")
         except DefinitionError as err:
             found[name] = list(err.problems)
             continue
@@ -131,11 +137,12 @@ def _enumerate(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _identify(file: str) -> _Identity | None:
+def _identify(file: str, data: bytes | None) -> _Identity | None:
     """The process id and version a file declares, read without validating the rest; None when
     the file cannot say (loading it reports why)."""
+    if data is None:
+        return None
     try:
-        data = read_source(file)
         if source_kind(file) == "yaml":
             return _identify_yaml(data, file)
         return _identify_bpmn(data, file)

@@ -27,6 +27,7 @@ from itertools import combinations
 
 from lxml import etree
 
+from engine.builder.bpmn_model import ACTIVITIES
 from engine.builder.layout import MAX_LABEL_LINES, TASK_PADDING, Bounds
 from engine.builder.namespaces import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS
 from engine.builder.text_metrics import EXTERNAL_FONT, TASK_FONT, line_width, wrap
@@ -34,21 +35,6 @@ from engine.builder.text_metrics import EXTERNAL_FONT, TASK_FONT, line_width, wr
 __all__ = ["Drawing", "DrawnLabel", "read_drawing", "render_problems"]
 
 _NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS}
-_TASKS = frozenset(
-    f"{{{BPMN_NS}}}{tag}"
-    for tag in (
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "scriptTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-    )
-)
 _ICONS = frozenset(
     (
         "userTask",
@@ -160,7 +146,7 @@ def read_drawing(root: etree._Element) -> Drawing:
             drawing.groups[ident] = box
         else:
             drawing.shapes[ident] = box
-        if tag in _TASKS:
+        if tag in ACTIVITIES:
             drawing.titles[ident] = element.get("name", "")
         _add_label(drawing, shape, ident, tag, texts)
     for edge in plane.iterfind("bpmndi:BPMNEdge", _NS):

@@ -17,7 +17,13 @@ from engine.errors import (
 )
 from engine.runtime import lifecycle, sla
 from engine.runtime.arguments import _actor, _aware, _json_data
-from engine.runtime.contacts import SUBJECT, missing_required, new_contact, parse_address
+from engine.runtime.contacts import (
+    SUBJECT,
+    contact_from_mailbox,
+    missing_required,
+    new_contact,
+    parse_address,
+)
 from engine.runtime.kernel import EngineCore, _Command, _flow_guard, _within
 from engine.runtime.lifecycle import Command, Outcome
 from engine.runtime.records import CaseRecord, EventRecord, LinkRecord, ScheduleRecord
@@ -267,9 +273,7 @@ class CaseCommands(EngineCore):
         if not isinstance(mailbox, str) or not mailbox.strip():
             raise InvalidArgument("receive_email needs the mailbox the email was sent to")
         try:
-            contact = new_contact(sender, None)
-            if contact["email"] is None:
-                parse_address(sender)  # a bare name is no sender: say why it is not an address
+            contact = contact_from_mailbox(parse_address(sender), None)
         except InvalidArgument as err:
             raise InvalidArgument(f"receive_email to {mailbox!r} refused: sender {err}") from None
         with self.store.transaction() as tx:

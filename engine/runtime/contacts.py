@@ -92,6 +92,18 @@ def decode_name(email: str) -> tuple[str, str]:
     return (first, last)
 
 
+def contact_from_mailbox(mailbox: Mailbox, tags: Iterable[str] | None) -> dict[str, Any]:
+    """A contact for a parsed address: names from its display name, else decoded from the
+    address (V11)."""
+    named = mailbox.display_name and mailbox.display_name != mailbox.address
+    if named:
+        first, last = split_display_name(mailbox.display_name)
+    else:
+        first, last = decode_name(mailbox.address)
+    chosen = list(DEFAULT_TAGS if tags is None else dict.fromkeys(tags))
+    return {"email": mailbox.address, "first_name": first, "last_name": last, "tags": chosen}
+
+
 def new_contact(who: str, tags: Iterable[str] | None) -> dict[str, Any]:
     """A contact from an email address or a plain name.
 
@@ -100,16 +112,11 @@ def new_contact(who: str, tags: Iterable[str] | None) -> dict[str, Any]:
     name when it has one, else they are decoded from the address (V11).
     """
     who = who.strip()
-    chosen = list(DEFAULT_TAGS if tags is None else dict.fromkeys(tags))
     if looks_like_address(who):
-        mailbox = parse_address(who)
-        named = mailbox.display_name and mailbox.display_name != mailbox.address
-        first, last = (
-            split_display_name(mailbox.display_name) if named else decode_name(mailbox.address)
-        )
-        return {"email": mailbox.address, "first_name": first, "last_name": last, "tags": chosen}
+        return contact_from_mailbox(parse_address(who), tags)
     if _CONTROL.search(who):
         raise InvalidArgument(f"{who!r} is not a name: it holds control characters")
+    chosen = list(DEFAULT_TAGS if tags is None else dict.fromkeys(tags))
     first, _, last = " ".join(who.split()).partition(" ")
     return {"email": None, "first_name": first, "last_name": last.strip(), "tags": chosen}
 
